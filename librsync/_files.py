@@ -1,0 +1,283 @@
+"""What the public functions accept as inputs and outputs.
+
+Every input (``f``, ``s``, ``d``) may be a binary file object, a bytes-like
+object (the data itself) or a path (``str`` / ``os.PathLike``; ``bytes`` is
+always data).  Every output may be ``None`` (a SpooledTemporaryFile), a binary
+file object, or a path written atomically.  This module is the one place that
+decides which is which, so the C core only ever sees a buffer or a binary
+reader/writer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import secrets
+import stat
+import tempfile
+from typing import Any, Callable, Iterator, Union
+
+__all__ = [
+    "MAX_SPOOL",
+    "is_path",
+    "as_buffer",
+    "open_source",
+    "source_size",
+    "open_sink",
+    "check_reader",
+    "check_writer",
+]
+
+#: Size above which the default output (a SpooledTemporaryFile) moves to disk.
+#: Same value as the old python-librsync wrapper.
+MAX_SPOOL = 1024**2 * 5
+
+Source = Union[memoryview, Any]
+
+
+def is_path(obj: object) -> bool:
+    """``str`` and ``os.PathLike`` name files; ``bytes`` never does."""
+    return isinstance(obj, (str, os.PathLike))
+
+
+def as_buffer(obj: object) -> memoryview | None:
+    """A flat, byte-sized memoryview of a bytes-like object, or None if ``obj``
+    does not support the buffer protocol.  Refuses non-contiguous buffers
+    rather than copying them silently."""
+    if isinstance(obj, (str, os.PathLike)):
+        return None
+    try:
+        view = memoryview(obj)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+    if not view.contiguous:
+        view.release()
+        raise ValueError("bytes-like input must be C-contiguous")
+    if view.format != "B" or view.ndim != 1:
+        view = view.cast("B")
+    return view
+
+
+def _has_buffer(obj: object) -> bool:
+    try:
+        memoryview(obj).release()  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    return True
+
+
+def _describe(obj: object) -> str:
+    return type(obj).__name__
+
+
+def check_reader(f: object, what: str) -> None:
+    """Raise TypeError unless ``f`` looks like a binary file open for reading."""
+    if isinstance(f, io.TextIOBase):
+        raise TypeError(f"{what} must be opened in binary mode, not text mode")
+    if not (hasattr(f, "readinto") or hasattr(f, "read")):
+        raise TypeError(
+            f"{what} must be a binary file object, a bytes-like object or a path, "
+            f"not {_describe(f)}"
+        )
+
+
+def check_writer(f: object, what: str) -> None:
+    """Raise TypeError unless ``f`` looks like a binary file open for writing."""
+    if isinstance(f, io.TextIOBase):
+        raise TypeError(f"{what} must be opened in binary mode, not text mode")
+    if not hasattr(f, "write"):
+        raise TypeError(
+            f"{what} must be None, a binary file object or a path, not {_describe(f)}"
+        )
+
+
+@contextlib.contextmanager
+def open_source(obj: object, what: str) -> Iterator[Source]:
+    """Yield a memoryview (bytes-like input) or a binary reader (file or path).
+
+    A path is opened unbuffered: the C core reads it with ``readinto`` into its
+    own buffer, so a second buffer would only add a copy.  What this opens, it
+    closes; a caller's file object is left open.
+    """
+    if is_path(obj):
+        with open(obj, "rb", buffering=0) as f:  # type: ignore[arg-type]
+            yield f
+        return
+    view = as_buffer(obj)
+    if view is not None:
+        try:
+            yield view
+        finally:
+            view.release()
+        return
+    check_reader(obj, what)
+    yield obj
+
+
+def source_size(src: Source) -> int:
+    """Bytes left to read from ``src``, or -1 when that cannot be known (pipes,
+    sockets, unseekable streams).  Used only to pick signature defaults, as
+    rdiff does with the file size."""
+    if isinstance(src, memoryview):
+        return src.nbytes
+    try:
+        fd = src.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if isinstance(src, tempfile.SpooledTemporaryFile):
+        fd = None  # fileno() would force a spooled file onto disk
+    if fd is not None:
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            return -1
+        if not stat.S_ISREG(st.st_mode):
+            return -1
+        try:
+            return max(st.st_size - src.tell(), 0)
+        except (AttributeError, OSError, ValueError):
+            return st.st_size
+    try:
+        if not src.seekable():
+            return -1
+        here = src.tell()
+        end = src.seek(0, os.SEEK_END)
+        src.seek(here)
+        return max(end - here, 0)
+    except (AttributeError, OSError, ValueError):
+        return -1
+
+
+def _resolve_destination(path: str | bytes) -> str | bytes:
+    # Writing "to a path" means to the file it names: follow a symlink so the
+    # link is kept and its target updated, as `cp` and editors do.
+    return os.path.realpath(path)
+
+
+def _create_temp(dest: str | bytes) -> tuple[int, str | bytes]:
+    """Create a new, empty file beside ``dest`` and return (fd, name).
+
+    Not tempfile.mkstemp: that creates files with mode 0600, while a new output
+    should get the usual 0666 & ~umask; os.open applies the umask for us
+    without the thread-unsafe os.umask() query."""
+    directory, base = os.path.split(dest)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        token = secrets.token_hex(6)
+        if isinstance(base, bytes):
+            name = os.path.join(directory, b"." + base + b"." + token.encode() + b".tmp")
+        else:
+            name = os.path.join(directory, f".{base}.{token}.tmp")
+        try:
+            return os.open(name, flags, 0o666), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not create a temporary file beside {dest!r}")
+
+
+class _Sink:
+    """Where output goes, and what the public function finally returns."""
+
+    def __init__(self, writer: Any, result: object) -> None:
+        self.writer = writer
+        self.result = result
+        self.write: Callable[[memoryview], None] = _writer_for(writer)
+
+
+def _writer_for(f: Any) -> Callable[[memoryview], None]:
+    write = f.write
+
+    def write_all(data: memoryview) -> None:
+        # Raw (unbuffered) files may write less than asked; loop until done.
+        # A None result means "would block" on a non-blocking raw file, which
+        # we cannot wait for here.
+        n = write(data)
+        if n is None:
+            if isinstance(f, io.RawIOBase):
+                raise BlockingIOError("output file is non-blocking and not ready")
+            return
+        total = len(data)
+        while n < total:
+            m = write(data[n:])
+            if not m:
+                raise OSError(f"output write made no progress ({n} of {total} bytes)")
+            n += m
+
+    return write_all
+
+
+def _rewind(f: Any, pos: int | None) -> None:
+    if pos is None:
+        return
+    try:
+        f.seek(pos)
+    except (AttributeError, OSError, ValueError):
+        pass
+
+
+def _tell_if_seekable(f: Any) -> int | None:
+    try:
+        if f.seekable():
+            return int(f.tell())
+    except (AttributeError, OSError, ValueError):
+        pass
+    return None
+
+
+@contextlib.contextmanager
+def open_sink(obj: object, what: str) -> Iterator[_Sink]:
+    """Yield a :class:`_Sink` for an output argument.
+
+    - ``None``: a SpooledTemporaryFile(max_size=MAX_SPOOL), rewound to 0 after
+      success (closed on failure).
+    - a file object: written from its current position and, when seekable,
+      rewound to that position after success, so ``.read()`` returns the
+      output; on failure what was written stays (we cannot unwrite it).
+    - a path: written to a temporary file in the same folder, flushed to disk,
+      then renamed over the path; on failure the temporary file is removed and
+      an existing file at the path is untouched.  An existing file's permission
+      bits are kept.
+    """
+    if obj is None:
+        spool = tempfile.SpooledTemporaryFile(max_size=MAX_SPOOL, mode="w+b")
+        try:
+            yield _Sink(spool, spool)
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return
+    if is_path(obj):
+        dest = _resolve_destination(os.fspath(obj))  # type: ignore[arg-type]
+        try:
+            mode: int | None = stat.S_IMODE(os.stat(dest).st_mode)
+        except FileNotFoundError:
+            mode = None
+        fd, tmp = _create_temp(dest)
+        try:
+            with open(fd, "wb") as f:
+                yield _Sink(f, obj)
+                f.flush()
+                os.fsync(f.fileno())
+            if mode is not None:
+                os.chmod(tmp, mode)
+            os.replace(tmp, dest)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return
+    if _has_buffer(obj):
+        raise TypeError(
+            f"{what} must be None, a binary file object or a path; "
+            f"a bytes-like object cannot receive output"
+        )
+    check_writer(obj, what)
+    start = _tell_if_seekable(obj)
+    yield _Sink(obj, obj)
+    flush = getattr(obj, "flush", None)
+    if flush is not None:
+        flush()
+    _rewind(obj, start)

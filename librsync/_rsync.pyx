@@ -1,0 +1,1101 @@
+# cython: language_level=3, embedsignature=True, boundscheck=False, wraparound=False
+# cython: cdivision=True
+"""The job driver: runs librsync's ``rs_job_iter`` state machines.
+
+Everything that touches librsync's C API is here; argument kinds (paths, files,
+bytes) are sorted out by ``_files.py`` and the public functions live in
+``__init__.py``.  The rules this file follows, and why:
+
+* The GIL is released around every ``rs_job_iter`` call, so jobs in different
+  threads run in parallel.  A job object itself is used by one thread at a
+  time (a ``busy`` flag turns concurrent use into an exception, not memory
+  corruption).
+* Input is never copied when it is already in memory: bytes-like inputs are
+  handed to librsync by pointer.  File inputs are read with ``readinto`` into
+  one reused buffer.  Input librsync did not consume stays in that buffer for
+  the next call; nothing is ever "given back" by seeking the file.
+* Output is written from slices of one reused buffer.
+* librsync's delta job scans its input window in place and only consumes it
+  when it emits a command, and ``rs_job_iter`` reports a call that neither
+  consumed input nor produced output as an internal error.  So a delta job is
+  never called with a non-final window smaller than
+  ``2 * (block_len + MAX_DELTA_CMD)``: such a window always lets the scan cross
+  a miss-flush (64 KiB) or a match, which consumes input.  See ``_min_window``.
+"""
+
+cimport cython
+from cpython.buffer cimport (PyBUF_SIMPLE, PyBuffer_Release, PyObject_CheckBuffer,
+                             PyObject_GetBuffer)
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.exc cimport PyErr_CheckSignals
+from cpython.ref cimport PyObject
+from libc.errno cimport EINTR, errno
+from libc.string cimport memcpy, memmove
+
+cimport librsync._librsync as C
+
+import io
+import logging
+import os
+import stat as _stat
+import sys
+import tempfile
+import threading
+import time
+
+from librsync import _files
+from librsync.exceptions import LimitExceededError, error_for_code
+
+
+cdef extern from "Python.h":
+    object PyMemoryView_FromMemory(char *mem, Py_ssize_t size, int flags)
+    int PyBUF_READ
+    int PyBUF_WRITE
+
+
+# pread() reads the basis of a patch at an offset without the GIL and without
+# moving the Python file object's position.  Windows has no pread, so there the
+# basis is read through the file object (seek + readinto, with the GIL).
+cdef extern from *:
+    """
+    #include <errno.h>
+    #if defined(_WIN32)
+    #  define LRS_HAVE_PREAD 0
+    static Py_ssize_t lrs_pread(int fd, void *buf, size_t n, long long off)
+    {
+        (void)fd; (void)buf; (void)n; (void)off;
+        errno = ENOSYS;
+        return -1;
+    }
+    #else
+    #  include <unistd.h>
+    #  define LRS_HAVE_PREAD 1
+    static Py_ssize_t lrs_pread(int fd, void *buf, size_t n, long long off)
+    {
+        return (Py_ssize_t)pread(fd, buf, n, (off_t)off);
+    }
+    #endif
+    """
+    int LRS_HAVE_PREAD
+    Py_ssize_t lrs_pread(int fd, void *buf, size_t n, long long off) nogil
+
+
+# ---------------------------------------------------------------------------
+# Constants
+# ---------------------------------------------------------------------------
+
+# rs_librsync_version reads "librsync 2.3.4"; keep just the number.
+LIBRSYNC_VERSION = (<bytes>C.rs_librsync_version).decode("ascii").rpartition(" ")[2]
+
+RS_DELTA_MAGIC = <int>C.RS_DELTA_MAGIC
+RS_MD4_SIG_MAGIC = <int>C.RS_MD4_SIG_MAGIC
+RS_BLAKE2_SIG_MAGIC = <int>C.RS_BLAKE2_SIG_MAGIC
+RS_RK_MD4_SIG_MAGIC = <int>C.RS_RK_MD4_SIG_MAGIC
+RS_RK_BLAKE2_SIG_MAGIC = <int>C.RS_RK_BLAKE2_SIG_MAGIC
+
+RS_MD4_SUM_LENGTH = C.RS_MD4_SUM_LENGTH
+RS_BLAKE2_SUM_LENGTH = C.RS_BLAKE2_SUM_LENGTH
+RS_DEFAULT_BLOCK_LEN = <int>C.RS_DEFAULT_BLOCK_LEN
+RS_DEFAULT_MIN_STRONG_LEN = <int>C.RS_DEFAULT_MIN_STRONG_LEN
+
+RESULT_CODES = {
+    "RS_DONE": <int>C.RS_DONE, "RS_BLOCKED": <int>C.RS_BLOCKED,
+    "RS_RUNNING": <int>C.RS_RUNNING, "RS_IO_ERROR": <int>C.RS_IO_ERROR,
+    "RS_SYNTAX_ERROR": <int>C.RS_SYNTAX_ERROR, "RS_MEM_ERROR": <int>C.RS_MEM_ERROR,
+    "RS_INPUT_ENDED": <int>C.RS_INPUT_ENDED, "RS_BAD_MAGIC": <int>C.RS_BAD_MAGIC,
+    "RS_UNIMPLEMENTED": <int>C.RS_UNIMPLEMENTED, "RS_CORRUPT": <int>C.RS_CORRUPT,
+    "RS_INTERNAL_ERROR": <int>C.RS_INTERNAL_ERROR,
+    "RS_PARAM_ERROR": <int>C.RS_PARAM_ERROR,
+}
+
+# job.h: the largest delta command; also the delta scanner's miss-flush unit.
+cdef enum:
+    MAX_DELTA_CMD = 1 << 16
+
+#: Largest block length accepted, for new signatures and for loaded ones.  A
+#: delta job buffers a few blocks, so a hostile signature claiming 2 GiB
+#: blocks would otherwise make it allocate gigabytes.  rdiff's recommended
+#: block length reaches this only for files of 256 TiB.
+MAX_BLOCK_LEN = 1 << 24
+
+#: Size of the reused input and output buffers.  librsync's docs ask for at
+#: least 32 KiB; larger means fewer GIL round trips per byte.  A job also
+#: checks for Ctrl-C (signals) once per buffer.
+DEFAULT_BUFFER_SIZE = 1 << 20
+
+cdef dict _SIG_MAGICS = {
+    RS_MD4_SIG_MAGIC: RS_MD4_SUM_LENGTH,
+    RS_BLAKE2_SIG_MAGIC: RS_BLAKE2_SUM_LENGTH,
+    RS_RK_MD4_SIG_MAGIC: RS_MD4_SUM_LENGTH,
+    RS_RK_BLAKE2_SIG_MAGIC: RS_BLAKE2_SUM_LENGTH,
+}
+
+MAGIC_NAMES = {
+    RS_DELTA_MAGIC: "delta",
+    RS_MD4_SIG_MAGIC: "rollsum/md4 signature",
+    RS_BLAKE2_SIG_MAGIC: "rollsum/blake2 signature",
+    RS_RK_MD4_SIG_MAGIC: "rabinkarp/md4 signature",
+    RS_RK_BLAKE2_SIG_MAGIC: "rabinkarp/blake2 signature",
+}
+
+
+# ---------------------------------------------------------------------------
+# Logging: librsync's trace hook -> the "librsync" logger
+# ---------------------------------------------------------------------------
+
+logger = logging.getLogger("librsync")
+# A library must not print on its own: without this, Python's last-resort
+# handler would write librsync's ERROR lines to stderr.
+logger.addHandler(logging.NullHandler())
+
+cdef dict _PY_LEVELS = {
+    C.RS_LOG_EMERG: logging.CRITICAL, C.RS_LOG_ALERT: logging.CRITICAL,
+    C.RS_LOG_CRIT: logging.CRITICAL, C.RS_LOG_ERR: logging.ERROR,
+    C.RS_LOG_WARNING: logging.WARNING, C.RS_LOG_NOTICE: logging.INFO,
+    C.RS_LOG_INFO: logging.INFO, C.RS_LOG_DEBUG: logging.DEBUG,
+}
+# What debug() asked for.  librsync's own level is kept at least at RS_LOG_ERR
+# so error details always reach us for exception messages.
+cdef int _user_level = C.RS_LOG_INFO
+# Error lines logged by librsync in this thread since the current job call
+# began; the trace hook runs in the thread that called rs_job_iter.
+_errors = threading.local()
+
+
+cdef void _trace_hook(C.rs_loglevel level, const char *msg) noexcept with gil:
+    try:
+        text = msg.decode("utf-8", "replace").rstrip("\n")
+        if text.startswith("librsync: "):
+            text = text[10:]
+        if <int>level <= <int>C.RS_LOG_ERR:
+            pending = getattr(_errors, "lines", None)
+            if pending is not None and len(pending) < 8:
+                pending.append(text)
+        if <int>level <= _user_level:
+            logger.log(_PY_LEVELS.get(level, logging.DEBUG), "%s", text)
+    except BaseException:
+        pass  # never unwind into C; a lost log line is the lesser harm
+
+
+def debug(level=C.RS_LOG_DEBUG):
+    """Set which librsync messages reach the ``"librsync"`` logger.
+
+    ``level`` is a syslog priority (``syslog.LOG_ERR`` = 3 ... ``LOG_DEBUG`` = 7),
+    as in the old python-librsync wrapper.  Messages at or above that priority
+    are logged; the default is ``LOG_INFO``.  Per-block trace lines exist only
+    in a build made with ``LIBRSYNC_TRACE=1`` (see :func:`supports_trace`).
+    """
+    global _user_level
+    level = int(level)
+    if not 0 <= level <= 7:
+        raise ValueError(f"level must be a syslog priority 0..7, not {level}")
+    _user_level = level
+    C.rs_trace_set_level(<C.rs_loglevel>max(level, <int>C.RS_LOG_ERR))
+
+
+def supports_trace():
+    """True if this build of librsync can log per-operation trace lines."""
+    return bool(C.rs_supports_trace())
+
+
+C.rs_trace_to(_trace_hook)
+C.rs_trace_set_level(C.RS_LOG_INFO)
+
+
+cdef object _make_error(int code, str detail=None):
+    """The exception for a failed job: the code, plus the most specific line
+    librsync logged (not its generic "<job> job failed" summary)."""
+    lines = getattr(_errors, "lines", None) or []
+    _errors.lines = None
+    if detail is None:
+        for line in lines:
+            if " job failed: " in line:
+                continue
+            # "ERROR: (rs_patch_s_run) bogus command 0x99" -> "bogus command 0x99"
+            for prefix in ("ERROR: ", "CRITICAL! ", "ALERT! ", "EMERGENCY! "):
+                if line.startswith(prefix):
+                    line = line[len(prefix):]
+            if line.startswith("("):
+                line = line.partition(") ")[2] or line
+            detail = line
+            break
+    return error_for_code(code, detail)
+
+
+# ---------------------------------------------------------------------------
+# Statistics
+# ---------------------------------------------------------------------------
+
+@cython.final
+cdef class Stats:
+    """What a job did: librsync's ``rs_stats_t`` plus byte counts and time.
+
+    ``in_bytes``/``out_bytes`` are counted by this binding (librsync updates
+    them only in its FILE* helpers); ``elapsed`` is wall-clock seconds from the
+    job's creation to its end (or to now, while it runs).
+    """
+    cdef readonly str op
+    cdef readonly long long lit_cmds, lit_bytes, lit_cmdbytes
+    cdef readonly long long copy_cmds, copy_bytes, copy_cmdbytes
+    cdef readonly long long sig_cmds, sig_bytes, false_matches, sig_blocks
+    cdef readonly long long block_len, in_bytes, out_bytes
+    cdef readonly double elapsed
+
+    _FIELDS = ("op", "lit_cmds", "lit_bytes", "lit_cmdbytes", "copy_cmds",
+               "copy_bytes", "copy_cmdbytes", "sig_cmds", "sig_bytes",
+               "false_matches", "sig_blocks", "block_len", "in_bytes",
+               "out_bytes", "elapsed")
+
+    def _asdict(self):
+        """The statistics as a plain dict."""
+        return {name: getattr(self, name) for name in self._FIELDS}
+
+    def __repr__(self):
+        fields = ", ".join(f"{k}={v!r}" for k, v in self._asdict().items())
+        return f"Stats({fields})"
+
+    def __eq__(self, other):
+        if not isinstance(other, Stats):
+            return NotImplemented
+        return self._asdict() == other._asdict()
+
+    __hash__ = None
+
+
+# ---------------------------------------------------------------------------
+# Jobs
+# ---------------------------------------------------------------------------
+
+cdef enum JobState:
+    ST_RUNNING = 0
+    ST_FINISHED = 1
+    ST_FAILED = 2
+    ST_CLOSED = 3
+
+
+cdef class _Job:
+    """Common driver of one librsync job (not for direct use)."""
+    cdef C.rs_job_t *_job
+    cdef C.rs_buffers_t _bufs
+    cdef bytearray _outbuf
+    cdef char *_outp
+    cdef size_t _outsize
+    cdef size_t _min_window
+    cdef bytearray _pending
+    cdef list _collected
+    cdef long long _in_bytes
+    cdef long long _out_bytes
+    cdef long long _max_out
+    cdef double _t_start
+    cdef double _t_end
+    cdef JobState _state
+    cdef bint _busy
+    cdef object _cb_error
+    cdef Stats _final_stats
+
+    def __cinit__(self, *args, **kwargs):
+        self._job = NULL
+        self._outsize = DEFAULT_BUFFER_SIZE
+        self._outbuf = bytearray(self._outsize)
+        self._outp = <char *>self._outbuf
+        self._pending = bytearray()
+        self._min_window = 0
+        self._max_out = -1
+        self._t_start = time.perf_counter()
+        self._state = ST_RUNNING
+
+    def __dealloc__(self):
+        if self._job is not NULL:
+            C.rs_job_free(self._job)
+            self._job = NULL
+
+    # -- subclass hooks ----------------------------------------------------
+
+    cdef int _on_done(self) except -1:
+        return 0
+
+    cdef int _release_inputs(self) except -1:
+        return 0
+
+    # -- lifecycle -----------------------------------------------------------
+
+    cdef int _enter(self) except -1:
+        if self._busy:
+            raise RuntimeError(f"{type(self).__name__} is being used by another thread")
+        if self._state == ST_FINISHED:
+            raise ValueError(f"{type(self).__name__} is already finished")
+        if self._state == ST_FAILED:
+            raise ValueError(f"{type(self).__name__} failed earlier and cannot continue")
+        if self._state == ST_CLOSED:
+            raise ValueError(f"{type(self).__name__} is closed")
+        self._busy = True
+        _errors.lines = []
+        return 0
+
+    cdef int _finish_job(self, JobState state) except -1:
+        """Free librsync's job state, keeping the final statistics."""
+        if self._t_end == 0:
+            self._t_end = time.perf_counter()
+        if self._job is not NULL:
+            self._final_stats = self._snapshot()
+            C.rs_job_free(self._job)
+            self._job = NULL
+        self._state = state
+        self._pending = bytearray()
+        self._release_inputs()
+        return 0
+
+    def close(self):
+        """Free the job's C state and buffers.  Idempotent; a job that did not
+        finish cannot be used afterwards."""
+        if self._busy:
+            raise RuntimeError(f"{type(self).__name__} is being used by another thread")
+        if self._state == ST_RUNNING or self._job is not NULL:
+            self._finish_job(ST_CLOSED if self._state == ST_RUNNING else self._state)
+        self._outbuf = None
+        self._outp = NULL
+        self._outsize = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    @property
+    def finished(self):
+        """True once the job has produced all of its output."""
+        return self._state == ST_FINISHED
+
+    # -- statistics ----------------------------------------------------------
+
+    cdef Stats _snapshot(self):
+        cdef Stats s = Stats.__new__(Stats)
+        cdef const C.rs_stats_t *st
+        if self._job is not NULL:
+            st = C.rs_job_statistics(self._job)
+            s.op = (<bytes>st.op).decode("ascii") if st.op is not NULL else ""
+            s.lit_cmds = st.lit_cmds
+            s.lit_bytes = st.lit_bytes
+            s.lit_cmdbytes = st.lit_cmdbytes
+            s.copy_cmds = st.copy_cmds
+            s.copy_bytes = st.copy_bytes
+            s.copy_cmdbytes = st.copy_cmdbytes
+            s.sig_cmds = st.sig_cmds
+            s.sig_bytes = st.sig_bytes
+            s.false_matches = st.false_matches
+            s.sig_blocks = st.sig_blocks
+            s.block_len = st.block_len
+        elif self._final_stats is not None:
+            return self._final_stats
+        else:
+            s.op = ""
+        s.in_bytes = self._in_bytes
+        s.out_bytes = self._out_bytes
+        s.elapsed = (self._t_end or time.perf_counter()) - self._t_start
+        return s
+
+    @property
+    def stats(self):
+        """A :class:`Stats` snapshot of this job's work so far."""
+        return self._snapshot()
+
+    @property
+    def in_bytes(self):
+        """Bytes of input consumed so far."""
+        return self._in_bytes
+
+    @property
+    def out_bytes(self):
+        """Bytes of output produced so far."""
+        return self._out_bytes
+
+    # -- the pump ------------------------------------------------------------
+
+    cdef int _emit(self, object write, size_t produced) except -1:
+        cdef object view
+        if self._max_out >= 0 and self._out_bytes + <long long>produced > self._max_out:
+            raise LimitExceededError(
+                f"output would exceed max_length={self._max_out} bytes")
+        self._out_bytes += produced
+        if write is None:
+            self._collected.append(PyBytes_FromStringAndSize(self._outp, produced))
+            return 0
+        view = PyMemoryView_FromMemory(self._outp, produced, PyBUF_READ)
+        try:
+            write(view)
+        finally:
+            # A writer that kept the view would see the buffer's next contents;
+            # releasing it turns that into an error instead.
+            view.release()
+        return 0
+
+    cdef bint _pump(self, object write) except -1:
+        """Run rs_job_iter over the current input window.
+
+        Returns True when the job is done, False when it needs more input (the
+        window is used up, or what is left is below the delta window rule and
+        more may come).  Output goes to ``write`` (or is collected)."""
+        cdef C.rs_result r
+        cdef size_t produced, before_in
+        while True:
+            self._bufs.next_out = self._outp
+            self._bufs.avail_out = self._outsize
+            before_in = self._bufs.avail_in
+            with nogil:
+                r = C.rs_job_iter(self._job, &self._bufs)
+            self._in_bytes += before_in - self._bufs.avail_in
+            produced = self._outsize - self._bufs.avail_out
+            if self._cb_error is not None:
+                err, self._cb_error = self._cb_error, None
+                raise err
+            if r != C.RS_DONE and r != C.RS_BLOCKED:
+                raise self._error(r)
+            if produced:
+                self._emit(write, produced)
+            if r == C.RS_DONE:
+                return True
+            PyErr_CheckSignals()
+            if self._bufs.avail_out:
+                return False  # starved: librsync wants more input
+            # Output was full.  Go on with the same window unless it has
+            # shrunk below what a delta job may be called with.
+            if (not self._bufs.eof_in and self._bufs.avail_in
+                    and self._bufs.avail_in < self._min_window):
+                return False
+
+    cdef object _error(self, int code):
+        return _make_error(code)
+
+    # -- streaming entry points (used by the public job classes) -------------
+
+    cdef bytes _feed(self, object data, bint final):
+        cdef Py_buffer view
+        cdef bint have_view = False
+        cdef bint done = False
+        cdef size_t n
+        cdef char *base
+        self._enter()
+        self._collected = []
+        try:
+            if data is None:
+                data = b""
+            if isinstance(data, (str, os.PathLike)) or not PyObject_CheckBuffer(data):
+                raise TypeError(
+                    f"data must be a bytes-like object, not {type(data).__name__}")
+            PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+            have_view = True
+            if len(self._pending) or (not final and <size_t>view.len < self._min_window):
+                # Join with the unconsumed tail (only delta jobs leave one).
+                self._pending += (<char *>view.buf)[:view.len]
+                PyBuffer_Release(&view)
+                have_view = False
+            if not have_view and not final and <size_t>len(self._pending) < self._min_window:
+                return b""
+            if have_view:
+                base = <char *>view.buf
+                n = view.len
+            else:
+                base = <char *>self._pending
+                n = len(self._pending)
+            self._bufs.next_in = base
+            self._bufs.avail_in = n
+            self._bufs.eof_in = final
+            done = self._pump(None)
+            # Keep what librsync left for the next call.
+            n = self._bufs.avail_in
+            if have_view:
+                self._pending = bytearray((self._bufs.next_in)[:n]) if n else bytearray()
+            elif n:
+                del self._pending[:len(self._pending) - n]
+            else:
+                self._pending = bytearray()
+            self._bufs.next_in = NULL
+            self._bufs.avail_in = 0
+            if done:
+                self._on_done()
+                self._finish_job(ST_FINISHED)
+            elif final:
+                raise _make_error(C.RS_INTERNAL_ERROR,
+                                  "job blocked after the end of its input")
+        except BaseException:
+            self._finish_job(ST_FAILED)
+            raise
+        finally:
+            if have_view:
+                PyBuffer_Release(&view)
+            self._busy = False
+        out = self._collected
+        self._collected = None
+        if not out:
+            return b""
+        if len(out) == 1:
+            return out[0]
+        return b"".join(out)
+
+    def update(self, data):
+        """Feed ``data`` (bytes-like) and return the output ready so far."""
+        return self._feed(data, False)
+
+    def finish(self, data=b""):
+        """Feed the last ``data``, end the input, and return the rest of the
+        output.  The job is freed afterwards; ``stats`` stays available."""
+        return self._feed(data, True)
+
+    # -- one-shot driving ----------------------------------------------------
+
+    def _drive(self, source, write):
+        """Run the whole job: read ``source`` (a memoryview, or a binary file
+        object) to its end and pass every output chunk to ``write``."""
+        self._enter()
+        try:
+            if isinstance(source, memoryview):
+                self._drive_buffer(source, write)
+            else:
+                self._drive_file(source, write)
+            self._on_done()
+            self._finish_job(ST_FINISHED)
+        except BaseException:
+            self._finish_job(ST_FAILED)
+            raise
+        finally:
+            self._busy = False
+
+    cdef int _drive_buffer(self, object source, object write) except -1:
+        cdef Py_buffer view
+        cdef size_t total, pos, end, step
+        PyObject_GetBuffer(source, &view, PyBUF_SIMPLE)
+        try:
+            total = view.len
+            pos = 0
+            step = max(<size_t>DEFAULT_BUFFER_SIZE, 2 * self._min_window)
+            while True:
+                end = min(total, pos + step)
+                self._bufs.next_in = <char *>view.buf + pos
+                self._bufs.avail_in = end - pos
+                self._bufs.eof_in = end == total
+                if self._pump(write):
+                    return 0
+                pos = self._bufs.next_in - <char *>view.buf
+                if self._bufs.eof_in and self._bufs.avail_out:
+                    raise _make_error(C.RS_INTERNAL_ERROR,
+                                      "job blocked after the end of its input")
+        finally:
+            self._bufs.next_in = NULL
+            self._bufs.avail_in = 0
+            PyBuffer_Release(&view)
+
+    cdef int _drive_file(self, object f, object write) except -1:
+        cdef size_t size = max(<size_t>DEFAULT_BUFFER_SIZE, 4 * self._min_window)
+        cdef bytearray inbuf = bytearray(size)
+        cdef char *base = <char *>inbuf
+        cdef size_t avail = 0
+        cdef bint eof = False
+        cdef Py_ssize_t got
+        cdef object mv = memoryview(inbuf)
+        readinto = getattr(f, "readinto", None)
+        read = None if readinto is not None else f.read
+        try:
+            while True:
+                # Top up when half empty (as rdiff does), reading until the
+                # buffer is full or the input ends: short reads from pipes
+                # must not hand a delta job a too-small window.
+                if not eof and avail < size // 2:
+                    if avail and self._bufs.next_in != base:
+                        memmove(base, self._bufs.next_in, avail)
+                    while avail < size:
+                        got = _read_into(readinto, read, mv, avail, size)
+                        if got == 0:
+                            eof = True
+                            break
+                        avail += got
+                    self._bufs.next_in = base
+                self._bufs.avail_in = avail
+                self._bufs.eof_in = eof
+                if self._pump(write):
+                    return 0
+                avail = self._bufs.avail_in
+                if eof and self._bufs.avail_out:
+                    raise _make_error(C.RS_INTERNAL_ERROR,
+                                      "job blocked after the end of its input")
+                if not eof and avail >= size // 2 and self._bufs.avail_out:
+                    raise _make_error(C.RS_INTERNAL_ERROR,
+                                      "job made no progress on a full input buffer")
+        finally:
+            self._bufs.next_in = NULL
+            self._bufs.avail_in = 0
+            mv.release()
+
+
+cdef Py_ssize_t _read_into(object readinto, object read, object mv,
+                           size_t start, size_t end) except -1:
+    """Read into mv[start:end]; return the byte count, 0 at end of input."""
+    cdef Py_ssize_t n
+    if readinto is not None:
+        chunk = mv[start:end]
+        try:
+            got = readinto(chunk)
+        finally:
+            chunk.release()
+        if got is None:
+            raise BlockingIOError("input file is non-blocking and has no data ready")
+        n = got
+        if n < 0 or <size_t>n > end - start:
+            raise OSError(f"readinto() returned {n}, outside 0..{end - start}")
+        return n
+    data = read(end - start)
+    if isinstance(data, str):
+        raise TypeError("input file must be opened in binary mode, not text mode")
+    if data is None:
+        raise BlockingIOError("input file is non-blocking and has no data ready")
+    n = len(data)
+    if <size_t>n > end - start:
+        raise OSError(f"read({end - start}) returned {n} bytes")
+    mv[start:start + n] = data
+    return n
+
+
+# ---------------------------------------------------------------------------
+# Signatures
+# ---------------------------------------------------------------------------
+
+def check_signature_args(block_size, strong_len, magic):
+    """Validate signature parameters in Python terms (TypeError/ValueError)
+    before librsync sees them."""
+    for name, value in (("block_size", block_size), ("strong_len", strong_len),
+                        ("magic", magic)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if magic not in _SIG_MAGICS:
+        raise ValueError(f"unknown signature magic {magic:#x}; use one of "
+                         "RS_RK_BLAKE2_SIG_MAGIC, RS_BLAKE2_SIG_MAGIC, "
+                         "RS_RK_MD4_SIG_MAGIC, RS_MD4_SIG_MAGIC")
+    if block_size < 0 or block_size > MAX_BLOCK_LEN:
+        raise ValueError(f"block_size must be 0 (automatic) or 1..{MAX_BLOCK_LEN}, "
+                         f"not {block_size}")
+    max_strong = _SIG_MAGICS[magic]
+    if strong_len < -1 or strong_len > max_strong:
+        raise ValueError(f"strong_len must be 0 (maximum), -1 (recommended minimum) "
+                         f"or 1..{max_strong} for this hash, not {strong_len}")
+
+
+def signature_args(file_size, block_size=0, strong_len=0,
+                   magic=RS_RK_BLAKE2_SIG_MAGIC):
+    """Resolve defaults exactly as ``rdiff signature`` does (``rs_sig_args``):
+    returns ``(magic, block_len, strong_len)``.  ``file_size`` is -1 when the
+    input's size is unknown."""
+    cdef C.rs_magic_number m
+    cdef size_t b
+    cdef size_t s
+    cdef C.rs_result r
+    cdef long long size
+    check_signature_args(block_size, strong_len, magic)
+    if not isinstance(file_size, int) or isinstance(file_size, bool):
+        raise TypeError(f"file_size must be an int, not {type(file_size).__name__}")
+    size = file_size if file_size >= 0 else -1
+    m = <C.rs_magic_number>(<int>magic)
+    b = <size_t>(<Py_ssize_t>block_size)
+    # (size_t)-1 is librsync's "recommended minimum", as rdiff's -S -1 passes.
+    s = <size_t>(<Py_ssize_t>strong_len)
+    _errors.lines = []
+    r = C.rs_sig_args(<C.rs_long_t>size, &m, &b, &s)
+    if r != C.RS_DONE:
+        raise _make_error(r)
+    return int(m), int(b), int(s)
+
+
+@cython.final
+cdef class SignatureJob(_Job):
+    """Incremental signature: feed the old file with :meth:`update`, get the
+    signature bytes back; :meth:`finish` ends it.
+
+    ``block_size``, ``strong_len`` and ``magic`` mean what they mean for
+    :func:`librsync.signature`; ``file_size`` (the total input size, -1 if
+    unknown) picks the same defaults rdiff would.  The chosen values are in
+    ``magic``, ``block_len`` and ``strong_len``.
+    """
+    cdef readonly int magic
+    cdef readonly int block_len
+    cdef readonly int strong_len
+
+    def __init__(self, block_size=0, strong_len=0, magic=RS_RK_BLAKE2_SIG_MAGIC,
+                 file_size=-1):
+        if not isinstance(file_size, int) or isinstance(file_size, bool):
+            raise TypeError(f"file_size must be an int, not {type(file_size).__name__}")
+        if file_size < -1:
+            raise ValueError(f"file_size must be >= 0, or -1 for unknown, not {file_size}")
+        m, b, s = signature_args(file_size, block_size, strong_len, magic)
+        self.magic, self.block_len, self.strong_len = m, b, s
+        self._job = C.rs_sig_begin(<size_t>b, <size_t>s, <C.rs_magic_number>m)
+
+    def __repr__(self):
+        return (f"<SignatureJob {MAGIC_NAMES.get(self.magic, hex(self.magic))} "
+                f"block_len={self.block_len} strong_len={self.strong_len} "
+                f"in={self._in_bytes} out={self._out_bytes} {_state_name(self._state)}>")
+
+
+cdef str _state_name(JobState state):
+    return ("running", "finished", "failed", "closed")[<int>state]
+
+
+@cython.final
+cdef class Signature:
+    """A loaded signature with its hash table built, ready for many deltas.
+
+    Create it with :func:`librsync.load_signature`.  Read-only once built, so
+    one ``Signature`` may be used by any number of threads at once (the
+    vendored librsync is compiled with ``HASHTABLE_NSTATS`` so that a delta
+    search does not update counters inside it).
+    """
+    cdef C.rs_signature_t *_sig
+    cdef bint _ready
+
+    def __cinit__(self):
+        self._sig = NULL
+        self._ready = False
+
+    def __init__(self):
+        raise TypeError("use librsync.load_signature() to create a Signature")
+
+    def __dealloc__(self):
+        if self._sig is not NULL:
+            C.rs_free_sumset(self._sig)
+            self._sig = NULL
+
+    cdef C.rs_signature *_fields(self) except NULL:
+        if self._sig is NULL or not self._ready:
+            raise ValueError("signature is not loaded")
+        return <C.rs_signature *>self._sig
+
+    @property
+    def magic(self):
+        """The signature's magic number (which rolling sum and hash it uses)."""
+        return self._fields().magic
+
+    @property
+    def block_len(self):
+        """Bytes of the old file covered by each block."""
+        return self._fields().block_len
+
+    @property
+    def strong_len(self):
+        """Bytes of strong hash kept per block."""
+        return self._fields().strong_sum_len
+
+    def __len__(self):
+        return self._fields().count
+
+    def __repr__(self):
+        if not self._ready:
+            return "<Signature (not loaded)>"
+        f = self._fields()
+        return (f"<Signature {MAGIC_NAMES.get(f.magic, hex(f.magic))} "
+                f"block_len={f.block_len} strong_len={f.strong_sum_len} "
+                f"blocks={f.count}>")
+
+    def __reduce__(self):
+        raise TypeError("a loaded Signature cannot be pickled; pickle the "
+                        "signature bytes and load them again")
+
+
+@cython.final
+cdef class LoadSignatureJob(_Job):
+    """Incremental signature loading: feed signature bytes with :meth:`update`;
+    :meth:`finish` returns nothing and makes :attr:`signature` available.
+
+    ``max_blocks`` (None: no limit) fails the load with
+    :class:`LimitExceededError` as soon as the signature describes more blocks,
+    a guard for signatures from untrusted peers.
+    """
+    cdef Signature _signature
+    cdef long long _max_blocks
+
+    def __init__(self, max_blocks=None):
+        if max_blocks is None:
+            self._max_blocks = -1
+        else:
+            if not isinstance(max_blocks, int) or isinstance(max_blocks, bool):
+                raise TypeError("max_blocks must be an int or None")
+            if max_blocks < 0:
+                raise ValueError(f"max_blocks must be >= 0, not {max_blocks}")
+            self._max_blocks = max_blocks
+        self._signature = Signature.__new__(Signature)
+        self._job = C.rs_loadsig_begin(&self._signature._sig)
+
+    cdef int _check_limits(self) except -1:
+        cdef C.rs_signature *fields = <C.rs_signature *>self._signature._sig
+        if fields is NULL:
+            return 0
+        if self._max_blocks >= 0 and fields.count > self._max_blocks:
+            raise LimitExceededError(
+                f"signature has more than max_blocks={self._max_blocks} blocks")
+        if fields.block_len > MAX_BLOCK_LEN:
+            raise error_for_code(
+                C.RS_CORRUPT,
+                f"signature block length {fields.block_len} exceeds "
+                f"MAX_BLOCK_LEN={MAX_BLOCK_LEN}")
+        return 0
+
+    cdef bint _pump(self, object write) except -1:
+        cdef bint done
+        # Count-limit checks between buffers keep memory bounded by
+        # max_blocks plus one input buffer, not by the signature's size.
+        done = _Job._pump(self, write)
+        self._check_limits()
+        return done
+
+    cdef int _on_done(self) except -1:
+        cdef C.rs_result r
+        self._check_limits()
+        if (<C.rs_signature *>self._signature._sig).block_len <= 0:
+            raise error_for_code(C.RS_INPUT_ENDED, "signature header is incomplete")
+        with nogil:
+            r = C.rs_build_hash_table(self._signature._sig)
+        if r != C.RS_DONE:
+            raise _make_error(r)
+        self._signature._ready = True
+        return 0
+
+    @property
+    def signature(self):
+        """The loaded :class:`Signature` (after :meth:`finish`)."""
+        if not self._signature._ready:
+            raise ValueError("the signature is complete only after finish()")
+        return self._signature
+
+    def __repr__(self):
+        return (f"<LoadSignatureJob in={self._in_bytes} "
+                f"{_state_name(self._state)}>")
+
+
+# ---------------------------------------------------------------------------
+# Delta
+# ---------------------------------------------------------------------------
+
+@cython.final
+cdef class DeltaJob(_Job):
+    """Incremental delta of a new file against a loaded :class:`Signature`:
+    feed the new file with :meth:`update`, get delta bytes back.
+
+    Many DeltaJobs may share one Signature, in any number of threads.
+    """
+    cdef readonly Signature signature
+
+    def __init__(self, Signature signature not None):
+        cdef C.rs_signature *fields = signature._fields()
+        self.signature = signature
+        self._min_window = 2 * (<size_t>fields.block_len + MAX_DELTA_CMD)
+        self._job = C.rs_delta_begin(signature._sig)
+
+    def __repr__(self):
+        return (f"<DeltaJob block_len={self.signature.block_len} "
+                f"in={self._in_bytes} out={self._out_bytes} "
+                f"{_state_name(self._state)}>")
+
+
+# ---------------------------------------------------------------------------
+# Patch
+# ---------------------------------------------------------------------------
+
+cdef enum BasisKind:
+    BASIS_MEMORY = 1
+    BASIS_FD = 2
+    BASIS_PYFILE = 3
+
+
+cdef struct Basis:
+    BasisKind kind
+    const char *data        # BASIS_MEMORY
+    C.rs_long_t size        # BASIS_MEMORY
+    int fd                  # BASIS_FD
+    PyObject *owner         # the PatchJob (borrowed), for BASIS_PYFILE
+    int os_errno            # pread failure
+    bint past_end           # a COPY asked for bytes beyond the basis
+    C.rs_long_t past_end_pos
+
+
+cdef C.rs_result _copy_cb(void *opaque, C.rs_long_t pos, size_t *len,
+                          void **buf) noexcept nogil:
+    cdef Basis *b = <Basis *>opaque
+    cdef Py_ssize_t n
+    if b.kind == BASIS_MEMORY:
+        if pos >= b.size:
+            # Not RS_DONE with 0 bytes: librsync would call again forever.
+            b.past_end = True
+            b.past_end_pos = pos
+            return C.RS_INPUT_ENDED
+        if <C.rs_long_t>len[0] > b.size - pos:
+            len[0] = <size_t>(b.size - pos)
+        buf[0] = <void *>(b.data + pos)
+        return C.RS_DONE
+    if b.kind == BASIS_FD:
+        while True:
+            n = lrs_pread(b.fd, buf[0], len[0], <long long>pos)
+            if n >= 0 or errno != EINTR:
+                break
+        if n < 0:
+            b.os_errno = errno
+            return C.RS_IO_ERROR
+        if n == 0:
+            b.past_end = True
+            b.past_end_pos = pos
+            return C.RS_INPUT_ENDED
+        len[0] = <size_t>n
+        return C.RS_DONE
+    return _copy_from_pyfile(b, pos, len, buf)
+
+
+cdef C.rs_result _copy_from_pyfile(Basis *b, C.rs_long_t pos, size_t *len,
+                                   void **buf) noexcept with gil:
+    cdef PatchJob job = <PatchJob>b.owner
+    cdef Py_ssize_t n
+    try:
+        return job._read_basis(pos, len, <char *>buf[0])
+    except BaseException as exc:
+        # Keep the exception (with its traceback) for the driver to re-raise
+        # once rs_job_iter has returned.
+        job._cb_error = exc
+        return C.RS_IO_ERROR
+
+
+@cython.final
+cdef class PatchJob(_Job):
+    """Incremental patch: feed a delta with :meth:`update`, get the new file's
+    bytes back, copying unchanged parts from ``basis``.
+
+    ``basis`` is the old file: a bytes-like object or mmap (read by pointer),
+    a seekable binary file object (read with ``pread`` outside the GIL when it
+    is a real file, else with ``seek`` + ``readinto``), or a path (opened here
+    and closed when the job ends).  COPY offsets count from the start of the
+    file, whatever its current position.  ``max_length`` (None: no limit)
+    fails the patch with :class:`LimitExceededError` before more than that
+    many bytes are output.
+    """
+    cdef Basis _basis
+    cdef Py_buffer _basis_view
+    cdef bint _have_view
+    cdef object _basis_obj
+    cdef object _owned_file
+    cdef long long _basis_pos
+
+    def __cinit__(self, *args, **kwargs):
+        self._have_view = False
+        self._basis_pos = -1
+
+    def __init__(self, basis, max_length=None):
+        if max_length is not None:
+            if not isinstance(max_length, int) or isinstance(max_length, bool):
+                raise TypeError("max_length must be an int or None")
+            if max_length < 0:
+                raise ValueError(f"max_length must be >= 0, not {max_length}")
+            self._max_out = max_length
+        self._basis.owner = <PyObject *>self
+        if _files.is_path(basis):
+            basis = self._owned_file = open(basis, "rb")
+        self._basis_obj = basis
+        try:
+            self._setup_basis(basis)
+        except BaseException:
+            self._release_inputs()
+            raise
+        self._job = C.rs_patch_begin(_copy_cb, &self._basis)
+
+    cdef int _setup_basis(self, basis) except -1:
+        if PyObject_CheckBuffer(basis):
+            view = _files.as_buffer(basis)  # refuses non-contiguous data
+            view.release()
+            PyObject_GetBuffer(basis, &self._basis_view, PyBUF_SIMPLE)
+            self._have_view = True
+            self._basis.kind = BASIS_MEMORY
+            self._basis.data = <const char *>self._basis_view.buf
+            self._basis.size = self._basis_view.len
+            return 0
+        _files.check_reader(basis, "patch basis")
+        try:
+            seekable = basis.seekable()
+        except (AttributeError, OSError, ValueError):
+            seekable = hasattr(basis, "seek")
+        if not seekable:
+            raise ValueError("patch basis must be seekable (COPY commands read it "
+                             "at any offset); pass a regular file, bytes or mmap")
+        fd = _regular_fd(basis) if LRS_HAVE_PREAD else None
+        if fd is not None:
+            if getattr(basis, "writable", lambda: False)():
+                basis.flush()  # pread bypasses Python's write buffer
+            self._basis.kind = BASIS_FD
+            self._basis.fd = fd
+        else:
+            self._basis.kind = BASIS_PYFILE
+        return 0
+
+    cdef C.rs_result _read_basis(self, C.rs_long_t pos, size_t *len, char *buf) except? C.RS_IO_ERROR:
+        f = self._basis_obj
+        if pos != self._basis_pos:
+            f.seek(pos)
+        target = PyMemoryView_FromMemory(buf, len[0], PyBUF_WRITE)
+        try:
+            n = _read_into(getattr(f, "readinto", None),
+                           None if hasattr(f, "readinto") else f.read,
+                           target, 0, len[0])
+        finally:
+            target.release()
+        if n == 0:
+            self._basis_pos = -1
+            self._basis.past_end = True
+            self._basis.past_end_pos = pos
+            return C.RS_INPUT_ENDED
+        self._basis_pos = pos + n
+        len[0] = <size_t>n
+        return C.RS_DONE
+
+    cdef object _error(self, int code):
+        if self._basis.past_end:
+            _errors.lines = None
+            return error_for_code(
+                C.RS_INPUT_ENDED,
+                f"delta copies from offset {self._basis.past_end_pos}, "
+                f"past the end of the basis")
+        if self._basis.os_errno:
+            _errors.lines = None
+            err = OSError(self._basis.os_errno, os.strerror(self._basis.os_errno))
+            exc = error_for_code(C.RS_IO_ERROR, f"reading the basis failed: {err}")
+            exc.__cause__ = err
+            return exc
+        return _make_error(code)
+
+    cdef int _release_inputs(self) except -1:
+        if self._have_view:
+            PyBuffer_Release(&self._basis_view)
+            self._have_view = False
+        self._basis.kind = <BasisKind>0
+        self._basis_obj = None
+        if self._owned_file is not None:
+            f, self._owned_file = self._owned_file, None
+            f.close()
+        return 0
+
+    def __dealloc__(self):
+        if self._job is not NULL:
+            C.rs_job_free(self._job)
+            self._job = NULL
+        if self._have_view:
+            PyBuffer_Release(&self._basis_view)
+            self._have_view = False
+
+    def __repr__(self):
+        return (f"<PatchJob in={self._in_bytes} out={self._out_bytes} "
+                f"{_state_name(self._state)}>")
+
+
+cdef object _regular_fd(f):
+    """The descriptor of a regular file behind ``f``, or None."""
+    if isinstance(f, tempfile.SpooledTemporaryFile):
+        return None  # fileno() would force it onto disk
+    try:
+        fd = f.fileno()
+        if _stat.S_ISREG(os.fstat(fd).st_mode):
+            return fd
+    except (AttributeError, OSError, ValueError):
+        pass
+    return None
