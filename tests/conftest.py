@@ -1,0 +1,89 @@
+"""Shared fixtures: the rdiff reference tool, data generators, hypothesis
+profiles."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+
+import pytest
+
+try:
+    from hypothesis import HealthCheck, settings
+
+    # "ci" explores more; "dev" keeps a local run quick.  Pick with
+    # HYPOTHESIS_PROFILE=ci (set by .ci/run).
+    settings.register_profile(
+        "ci", max_examples=200, deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    settings.register_profile(
+        "dev", max_examples=40, deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+UPSTREAM = os.path.join(HERE, "data", "upstream")
+
+
+def _rdiff_path() -> str | None:
+    return shutil.which("rdiff")
+
+
+@pytest.fixture(scope="session")
+def rdiff() -> str:
+    """Path of the rdiff tool.  Skips when it is absent, unless
+    LIBRSYNC_REQUIRE_RDIFF=1 (set by CI), where absence is a failure."""
+    path = _rdiff_path()
+    if path is None:
+        if os.environ.get("LIBRSYNC_REQUIRE_RDIFF") == "1":
+            pytest.fail("rdiff is required (LIBRSYNC_REQUIRE_RDIFF=1) but not installed")
+        pytest.skip("rdiff is not installed (apt-get install rdiff); interop not checked")
+    return path
+
+
+@pytest.fixture
+def run_rdiff(rdiff):
+    """Run ``rdiff ARGS...``; return the CompletedProcess (check=True)."""
+
+    def run(*args: str, **kwargs) -> subprocess.CompletedProcess:
+        kwargs.setdefault("check", True)
+        kwargs.setdefault("capture_output", True)
+        return subprocess.run([rdiff, *args], **kwargs)
+
+    return run
+
+
+def make_data(size: int, seed: int = 0) -> bytes:
+    """Deterministic pseudo-random bytes."""
+    return random.Random(seed).randbytes(size)
+
+
+def mutate(data: bytes, edits: int, seed: int = 1) -> bytes:
+    """Apply ``edits`` random insertions, deletions and overwrites."""
+    rnd = random.Random(seed)
+    out = bytearray(data)
+    for _ in range(edits):
+        kind = rnd.randrange(3)
+        pos = rnd.randrange(len(out) + 1)
+        n = rnd.randrange(1, 300)
+        if kind == 0:
+            out[pos:pos] = rnd.randbytes(n)
+        elif kind == 1:
+            del out[pos:pos + n]
+        else:
+            out[pos:pos + n] = rnd.randbytes(n)
+    return bytes(out)
+
+
+@pytest.fixture
+def data_factory():
+    return make_data
+
+
+@pytest.fixture
+def mutate_factory():
+    return mutate
