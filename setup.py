@@ -60,8 +60,6 @@ class BuildExt(build_ext):
         for ext in self.extensions:
             if ctype == "msvc":
                 ext.extra_compile_args += ["/O2", "/D_CRT_SECURE_NO_WARNINGS"]
-                if _flag("LIBRSYNC_WERROR"):
-                    ext.extra_compile_args += ["/WX"]
             else:
                 args = [
                     "-O2",
@@ -73,13 +71,6 @@ class BuildExt(build_ext):
                     "-ffunction-sections",
                     "-fdata-sections",
                 ]
-                if _flag("LIBRSYNC_WERROR"):
-                    args += ["-Werror", "-Wall"]
-                    # Cython's generated code and librsync's own sources trip
-                    # these; they are not ours to fix.
-                    args += ["-Wno-unused-function", "-Wno-unreachable-code",
-                             "-Wno-unused-variable", "-Wno-unused-but-set-variable",
-                             "-Wno-format"]
                 link = []
                 if sys.platform == "darwin":
                     link.append("-Wl,-dead_strip")
@@ -98,7 +89,27 @@ class BuildExt(build_ext):
                 cmd = getattr(self.compiler, attr, None)
                 if cmd:
                     setattr(self.compiler, attr, [a for a in cmd if a != "-g"])
+        if _flag("LIBRSYNC_WERROR"):
+            self._werror_for_own_sources(ctype)
         super().build_extensions()
+
+    def _werror_for_own_sources(self, ctype):
+        """Warnings are errors in our translation unit only: librsync's
+        vendored files have sign-compare warnings that we must not patch."""
+        werror = ["/WX"] if ctype == "msvc" else ["-Wall", "-Wextra", "-Werror",
+                                                  # Cython emits these by design.
+                                                  "-Wno-unused-parameter",
+                                                  "-Wno-unused-function",
+                                                  "-Wno-missing-field-initializers"]
+        original = self.compiler._compile
+
+        def compile_one(obj, src, ext, cc_args, extra_postargs, pp_opts):
+            if os.path.basename(src).startswith("_rsync."):
+                extra_postargs = list(extra_postargs) + werror
+            return original(obj, src, ext, cc_args, extra_postargs, pp_opts)
+
+        if ctype != "msvc":  # MSVC compiles in one batch; there is no hook
+            self.compiler._compile = compile_one
 
 
 def extensions():

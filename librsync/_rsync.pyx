@@ -292,9 +292,16 @@ cdef class _Job:
     cdef bint _busy
     cdef object _cb_error
     cdef Stats _final_stats
+    # Which stream this job reads: 0 raw data, 1 a signature, 2 a delta.
+    # librsync checks a signature's magic only after its whole header, so a
+    # delta given as a signature would otherwise fail as "unexpected end of
+    # input" or "invalid magic" with no hint of what was wrong.
+    cdef int _expects
+    cdef bytes _head
 
     def __cinit__(self, *args, **kwargs):
         self._job = NULL
+        self._head = b""
         self._outsize = DEFAULT_BUFFER_SIZE
         self._outbuf = bytearray(self._outsize)
         self._outp = <char *>self._outbuf
@@ -439,6 +446,8 @@ cdef class _Job:
         more may come).  Output goes to ``write`` (or is collected)."""
         cdef C.rs_result r
         cdef size_t produced, before_in
+        if self._expects and len(self._head) < 4:
+            self._check_head()
         while True:
             self._bufs.next_out = self._outp
             self._bufs.avail_out = self._outsize
@@ -467,6 +476,32 @@ cdef class _Job:
 
     cdef object _error(self, int code):
         return _make_error(code)
+
+    cdef int _check_head(self) except -1:
+        """Name the stream kind when the first four bytes are the wrong magic."""
+        cdef size_t take
+        # Signature and delta readers consume all they are given, so the
+        # window starts at stream offset in_bytes.
+        if self._in_bytes != len(self._head) or not self._bufs.avail_in:
+            return 0
+        take = min(<size_t>(4 - len(self._head)), self._bufs.avail_in)
+        self._head += self._bufs.next_in[:take]
+        if len(self._head) < 4:
+            return 0
+        magic = int.from_bytes(self._head, "big")
+        if self._expects == 1 and magic not in _SIG_MAGICS:
+            if magic == RS_DELTA_MAGIC:
+                detail = "expected a signature but got a delta"
+            else:
+                detail = f"not a librsync signature (magic {magic:#010x})"
+        elif self._expects == 2 and magic != RS_DELTA_MAGIC:
+            if magic in _SIG_MAGICS:
+                detail = "expected a delta but got a signature"
+            else:
+                detail = f"not a librsync delta (magic {magic:#010x})"
+        else:
+            return 0
+        raise error_for_code(C.RS_BAD_MAGIC, detail)
 
     # -- streaming entry points (used by the public job classes) -------------
 
@@ -821,6 +856,7 @@ cdef class LoadSignatureJob(_Job):
                 raise ValueError(f"max_blocks must be >= 0, not {max_blocks}")
             self._max_blocks = max_blocks
         self._signature = Signature.__new__(Signature)
+        self._expects = 1
         self._job = C.rs_loadsig_begin(&self._signature._sig)
 
     cdef int _check_limits(self) except -1:
@@ -999,6 +1035,7 @@ cdef class PatchJob(_Job):
         except BaseException:
             self._release_inputs()
             raise
+        self._expects = 2
         self._job = C.rs_patch_begin(_copy_cb, &self._basis)
 
     cdef int _setup_basis(self, basis) except -1:
