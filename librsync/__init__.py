@@ -49,6 +49,7 @@ from ._rsync import (
     SignatureJob,
     Stats,
     debug,
+    load_signature,
     supports_trace,
 )
 from ._version import __version__
@@ -164,28 +165,6 @@ def signature(
     return sink.result
 
 
-def load_signature(s: Input, *, max_blocks: Optional[int] = None) -> Signature:
-    """Read a signature (any input kind) and build its hash table once.
-
-    The returned :class:`Signature` can be passed to :func:`delta` and
-    :class:`DeltaJob` any number of times, from any number of threads, without
-    reloading.  ``max_blocks`` limits how many blocks an untrusted signature
-    may describe (memory is about ``blocks * (strong_len + 24)`` bytes);
-    exceeding it raises :class:`LimitExceededError`.
-    """
-    job = LoadSignatureJob(max_blocks)
-    with job:
-        with _files.open_source(s, "signature s") as source:
-            job._drive(source, None)
-        return job.signature
-
-
-def _as_signature(s: object) -> Signature:
-    if isinstance(s, Signature):
-        return s
-    return load_signature(s)
-
-
 def delta(
     f: Input,
     s: Union[Signature, Input],
@@ -200,8 +179,7 @@ def delta(
     ``d`` is returned (see the module docstring for output kinds).  For
     streaming use :class:`DeltaJob`.
     """
-    sig = _as_signature(s)
-    return _run(DeltaJob(sig), f, "delta input f", d, "delta output d", stats)
+    return _run(DeltaJob(s), f, "delta input f", d, "delta output d", stats)
 
 
 def patch(

@@ -298,10 +298,15 @@ cdef class _Job:
     # input" or "invalid magic" with no hint of what was wrong.
     cdef int _expects
     cdef bytes _head
+    # A delta's END command completes a patch job before finish() is called;
+    # what follows it is kept here, like zlib's decompressobj.unused_data.
+    cdef bytes _unused
+    cdef bint _finish_called
 
     def __cinit__(self, *args, **kwargs):
         self._job = NULL
         self._head = b""
+        self._unused = b""
         self._outsize = DEFAULT_BUFFER_SIZE
         self._outbuf = bytearray(self._outsize)
         self._outp = <char *>self._outbuf
@@ -329,7 +334,7 @@ cdef class _Job:
     cdef int _enter(self) except -1:
         if self._busy:
             raise RuntimeError(f"{type(self).__name__} is being used by another thread")
-        if self._state == ST_FINISHED:
+        if self._state == ST_FINISHED and self._finish_called:
             raise ValueError(f"{type(self).__name__} is already finished")
         if self._state == ST_FAILED:
             raise ValueError(f"{type(self).__name__} failed earlier and cannot continue")
@@ -372,8 +377,15 @@ cdef class _Job:
 
     @property
     def finished(self):
-        """True once the job has produced all of its output."""
+        """True once the job has produced all of its output (for a patch,
+        as soon as the delta's END command has been read)."""
         return self._state == ST_FINISHED
+
+    @property
+    def unused_data(self):
+        """Bytes fed after the end of the stream (after a delta's END
+        command), which the job did not use."""
+        return self._unused
 
     # -- statistics ----------------------------------------------------------
 
@@ -511,14 +523,22 @@ cdef class _Job:
         cdef bint done = False
         cdef size_t n
         cdef char *base
+        if data is None:
+            data = b""
+        if isinstance(data, (str, os.PathLike)) or not PyObject_CheckBuffer(data):
+            raise TypeError(
+                f"data must be a bytes-like object, not {type(data).__name__}")
         self._enter()
+        if self._state == ST_FINISHED:
+            # The stream ended by itself earlier (a patch read END): keep
+            # whatever trails it, as zlib does.
+            self._unused += bytes(memoryview(data).cast("B"))
+            self._finish_called = final
+            self._busy = False
+            return b""
+        self._finish_called = final
         self._collected = []
         try:
-            if data is None:
-                data = b""
-            if isinstance(data, (str, os.PathLike)) or not PyObject_CheckBuffer(data):
-                raise TypeError(
-                    f"data must be a bytes-like object, not {type(data).__name__}")
             PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
             have_view = True
             if len(self._pending) or (not final and <size_t>view.len < self._min_window):
@@ -540,6 +560,9 @@ cdef class _Job:
             done = self._pump(None)
             # Keep what librsync left for the next call.
             n = self._bufs.avail_in
+            if done:
+                self._unused = (self._bufs.next_in)[:n]
+                n = 0
             if have_view:
                 self._pending = bytearray((self._bufs.next_in)[:n]) if n else bytearray()
             elif n:
@@ -905,24 +928,46 @@ cdef class LoadSignatureJob(_Job):
                 f"{_state_name(self._state)}>")
 
 
+def load_signature(s, *, max_blocks=None):
+    """Read a signature (binary file, bytes-like or path) and build its hash
+    table once.
+
+    The returned :class:`Signature` can be passed to ``delta()`` and
+    :class:`DeltaJob` any number of times, from any number of threads, without
+    reloading.  ``max_blocks`` limits how many blocks an untrusted signature
+    may describe (memory is about ``blocks * (strong_len + 24)`` bytes);
+    exceeding it raises :class:`LimitExceededError`.
+    """
+    job = LoadSignatureJob(max_blocks)
+    with job:
+        with _files.open_source(s, "signature s") as source:
+            job._drive(source, None)
+        return job.signature
+
+
 # ---------------------------------------------------------------------------
 # Delta
 # ---------------------------------------------------------------------------
 
 @cython.final
 cdef class DeltaJob(_Job):
-    """Incremental delta of a new file against a loaded :class:`Signature`:
-    feed the new file with :meth:`update`, get delta bytes back.
+    """Incremental delta of a new file against a signature: feed the new
+    file with :meth:`update`, get delta bytes back.
 
-    Many DeltaJobs may share one Signature, in any number of threads.
+    ``signature`` is a loaded :class:`Signature` (shared, not copied: many
+    DeltaJobs may use one Signature in any number of threads) or a signature
+    in any input kind, loaded here.
     """
     cdef readonly Signature signature
 
-    def __init__(self, Signature signature not None):
-        cdef C.rs_signature *fields = signature._fields()
+    def __init__(self, signature):
+        cdef C.rs_signature *fields
+        if not isinstance(signature, Signature):
+            signature = load_signature(signature)
+        fields = (<Signature>signature)._fields()
         self.signature = signature
         self._min_window = 2 * (<size_t>fields.block_len + MAX_DELTA_CMD)
-        self._job = C.rs_delta_begin(signature._sig)
+        self._job = C.rs_delta_begin((<Signature>signature)._sig)
 
     def __repr__(self):
         return (f"<DeltaJob block_len={self.signature.block_len} "
