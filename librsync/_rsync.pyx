@@ -262,6 +262,20 @@ cdef class Stats:
     __hash__ = None
 
 
+def _make_stats(str op, *, long long lit_cmds=0, long long lit_bytes=0,
+                long long lit_cmdbytes=0, long long copy_cmds=0, long long copy_bytes=0,
+                long long copy_cmdbytes=0, long long sig_blocks=0, long long block_len=0,
+                long long in_bytes=0, long long out_bytes=0, double elapsed=0.0):
+    """Stats for work split over several jobs (threads=N)."""
+    cdef Stats s = Stats.__new__(Stats)
+    s.op = op
+    s.lit_cmds, s.lit_bytes, s.lit_cmdbytes = lit_cmds, lit_bytes, lit_cmdbytes
+    s.copy_cmds, s.copy_bytes, s.copy_cmdbytes = copy_cmds, copy_bytes, copy_cmdbytes
+    s.sig_blocks, s.block_len = sig_blocks, block_len
+    s.in_bytes, s.out_bytes, s.elapsed = in_bytes, out_bytes, elapsed
+    return s
+
+
 # ---------------------------------------------------------------------------
 # Jobs
 # ---------------------------------------------------------------------------

@@ -1,0 +1,146 @@
+"""threads=N: multi-core signature and delta."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+
+import pytest
+from hypothesis import given, strategies as st
+
+import librsync
+from librsync import _parallel
+
+from conftest import make_data, mutate
+
+
+@pytest.fixture(autouse=True)
+def small_segments(monkeypatch):
+    """Small segments so that a few MiB of test data crosses many seams."""
+    monkeypatch.setattr(_parallel, "SIGNATURE_SEGMENT", 64 * 1024)
+    monkeypatch.setattr(_parallel, "DELTA_SEGMENT", 64 * 1024)
+
+
+OLD = make_data(3 << 20, seed=41)
+NEW = mutate(OLD, 80, seed=42)
+
+
+@pytest.mark.parametrize("threads", [2, 3, 8])
+@pytest.mark.parametrize("block_size", [0, 256, 1000])
+@pytest.mark.parametrize("magic", [librsync.RS_RK_BLAKE2_SIG_MAGIC, librsync.RS_MD4_SIG_MAGIC])
+def test_parallel_signature_is_identical(threads, block_size, magic):
+    serial = librsync.signature(OLD, block_size=block_size, magic=magic).read()
+    assert librsync.signature(OLD, block_size=block_size, magic=magic,
+                              threads=threads).read() == serial
+
+
+@pytest.mark.parametrize("size", [0, 1, 255, 256, 257, 64 * 1024, 64 * 1024 + 1])
+def test_parallel_signature_edge_sizes(size):
+    data = OLD[:size]
+    assert librsync.signature(data, block_size=256, threads=2).read() == \
+        librsync.signature(data, block_size=256).read()
+
+
+def test_parallel_signature_from_unseekable_file():
+    r, w = os.pipe()
+
+    def feed():
+        with os.fdopen(w, "wb") as f:
+            f.write(OLD)
+
+    t = threading.Thread(target=feed)
+    t.start()
+    with os.fdopen(r, "rb") as f:
+        got = librsync.signature(f, threads=3).read()
+    t.join()
+    # a pipe's size is unknown: rdiff's default block length applies
+    assert got == librsync.signature(OLD, block_size=2048).read()
+
+
+def test_parallel_signature_stats():
+    serial, parallel = [], []
+    librsync.signature(OLD, stats=serial.append)
+    librsync.signature(OLD, threads=2, stats=parallel.append)
+    for field in ("op", "sig_blocks", "block_len", "in_bytes", "out_bytes"):
+        assert getattr(parallel[0], field) == getattr(serial[0], field), field
+
+
+@pytest.mark.parametrize("threads", [2, 4])
+@pytest.mark.parametrize("block_size", [256, 2048])
+def test_parallel_delta_equals_serial_on_edited_data(threads, block_size):
+    sig = librsync.load_signature(librsync.signature(OLD, block_size=block_size))
+    serial_stats, parallel_stats = [], []
+    serial = librsync.delta(NEW, sig, stats=serial_stats.append).read()
+    parallel = librsync.delta(NEW, sig, threads=threads, stats=parallel_stats.append).read()
+    assert librsync.patch(OLD, parallel).read() == NEW
+    assert parallel == serial
+    s, p = serial_stats[0]._asdict(), parallel_stats[0]._asdict()
+    s.pop("elapsed"), p.pop("elapsed")
+    assert p == s
+
+
+def test_parallel_delta_of_unrelated_data_is_valid_and_no_larger():
+    other = make_data(2 << 20, seed=43)
+    sig = librsync.load_signature(librsync.signature(OLD))
+    serial = librsync.delta(other, sig).read()
+    parallel = librsync.delta(other, sig, threads=2).read()
+    assert librsync.patch(OLD, parallel).read() == other
+    assert len(parallel) <= len(serial) * 1.01
+
+
+@given(edits=st.integers(0, 60), seed=st.integers(0, 10_000),
+       block_size=st.sampled_from([128, 256, 700]), threads=st.integers(2, 4))
+def test_parallel_delta_always_valid(edits, seed, block_size, threads):
+    old = OLD[:1 << 20]
+    new = mutate(old, edits, seed=seed)
+    sig = librsync.load_signature(librsync.signature(old, block_size=block_size))
+    serial = librsync.delta(new, sig).read()
+    parallel = librsync.delta(new, sig, threads=threads).read()
+    assert librsync.patch(old, parallel).read() == new
+    assert len(parallel) <= len(serial) * 1.01 + 64
+
+
+def test_rdiff_applies_parallel_delta(tmp_path, run_rdiff):
+    (tmp_path / "old").write_bytes(OLD)
+    sig = librsync.signature(tmp_path / "old")
+    librsync.delta(NEW, sig, tmp_path / "delta", threads=3)
+    run_rdiff("patch", str(tmp_path / "old"), str(tmp_path / "delta"), str(tmp_path / "new"))
+    assert (tmp_path / "new").read_bytes() == NEW
+
+
+def test_parallel_delta_from_file_and_to_path(tmp_path):
+    (tmp_path / "new").write_bytes(NEW)
+    sig = librsync.signature(OLD)
+    with open(tmp_path / "new", "rb") as f:
+        assert librsync.delta(f, sig, tmp_path / "d", threads=2) == tmp_path / "d"
+    assert librsync.patch(OLD, tmp_path / "d").read() == NEW
+
+
+def test_parallel_input_error_propagates_and_leaves_no_file(tmp_path):
+    class Failing(io.RawIOBase):
+        def __init__(self):
+            self.n = 0
+
+        def readable(self):
+            return True
+
+        def readinto(self, b):
+            self.n += 1
+            if self.n > 3:
+                raise OSError("network went away")
+            b[:1000] = OLD[:1000]
+            return 1000
+
+    with pytest.raises(OSError, match="network went away"):
+        librsync.delta(Failing(), librsync.signature(OLD), tmp_path / "d", threads=2)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("bad, exc", [(0, ValueError), (-2, ValueError), (1.5, TypeError),
+                                      ("2", TypeError), (True, TypeError)])
+def test_bad_thread_counts(bad, exc):
+    with pytest.raises(exc):
+        librsync.signature(OLD, threads=bad)
+    with pytest.raises(exc):
+        librsync.delta(NEW, librsync.signature(OLD), threads=bad)
