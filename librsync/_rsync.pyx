@@ -80,6 +80,23 @@ cdef extern from *:
     Py_ssize_t lrs_pread(int fd, void *buf, size_t n, long long off) nogil
 
 
+# Whether this build keeps librsync from writing into a loaded signature
+# during a delta search (hashtable.h's find counters and sumset.c's
+# calc_strong_count are compiled out).  Sharing a Signature between threads
+# is safe only if this is true; tests/test_streaming.py checks it.
+cdef extern from *:
+    """
+    #ifdef HASHTABLE_NSTATS
+    #  define LRS_SIGNATURE_READ_ONLY 1
+    #else
+    #  define LRS_SIGNATURE_READ_ONLY 0
+    #endif
+    """
+    int LRS_SIGNATURE_READ_ONLY
+
+SIGNATURE_READ_ONLY = bool(LRS_SIGNATURE_READ_ONLY)
+
+
 # ---------------------------------------------------------------------------
 # Constants
 # ---------------------------------------------------------------------------

@@ -237,6 +237,12 @@ def test_stats_while_running_and_after_close():
 
 # --- threads -----------------------------------------------------------------------
 
+def test_build_keeps_delta_search_from_writing_to_signature():
+    """librsync counts hash-table statistics inside the signature unless
+    built with HASHTABLE_NSTATS; those writes would race between threads."""
+    assert librsync._rsync.SIGNATURE_READ_ONLY is True
+
+
 def test_shared_signature_used_by_many_threads():
     sig = librsync.load_signature(SIG)
     news = [mutate(OLD, 10, seed=s) for s in range(8)]
