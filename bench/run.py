@@ -331,8 +331,15 @@ def throughput_table(res: Results, case: str, impls, title: str) -> str:
 # Cases (a) and (b): big files
 # ---------------------------------------------------------------------------
 
-def timed(fn, *args):
+def settle():
+    """Before a timed step: write back dirty pages left by earlier steps (so
+    no step pays for another's writeback) and collect garbage."""
+    os.sync()
     gc.collect()
+
+
+def timed(fn, *args):
+    settle()
     t = time.perf_counter()
     r = fn(*args)
     return time.perf_counter() - t, r
@@ -536,7 +543,7 @@ def bench_small(args, res: Results, impls, workdir: str):
         order = impls[rnd % len(impls):] + impls[:rnd % len(impls)]
         for op in ("signature", "delta", "patch"):
             for impl in order:
-                gc.collect()
+                settle()
                 r = run(impl.name, op)
                 if r is None:
                     continue
@@ -618,7 +625,7 @@ def bench_threads(args, res: Results, impls, paths, workdir: str):
                                     (new, ref_sig, outs[i]) if op == "delta" else
                                     (old, ref_dlt, outs[i])))
                      for i in range(n)]
-            gc.collect()
+            settle()
             t = time.perf_counter()
             procs = [subprocess.Popen(a, stdin=subprocess.DEVNULL) for a in argvs]
             for pr in procs:
@@ -642,7 +649,7 @@ def bench_threads(args, res: Results, impls, paths, workdir: str):
         threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
         for th in threads:
             th.start()
-        gc.collect()
+        settle()
         t = time.perf_counter()
         barrier.wait()
         for th in threads:
