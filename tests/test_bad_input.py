@@ -169,9 +169,17 @@ def _patchjob_whole(basis, d):
         return job.update(d) + job.finish()
 
 
-def _patchjob_bytewise(basis, d):
+def _patchjob_bytewise(basis, d, edge=64):
+    """Fed one byte at a time, except the middle of long deltas (one piece):
+    the head splits the magic and first commands at every byte, the tail
+    every command before a truncation point; keeps every-offset loops linear."""
     with librsync.PatchJob(basis) as job:
-        out = [job.update(d[i:i + 1]) for i in range(len(d))]
+        if len(d) <= 2 * edge:
+            out = [job.update(d[i:i + 1]) for i in range(len(d))]
+        else:
+            out = [job.update(d[i:i + 1]) for i in range(edge)]
+            out.append(job.update(d[edge:len(d) - edge]))
+            out += [job.update(d[i:i + 1]) for i in range(len(d) - edge, len(d))]
         return b"".join(out) + job.finish()
 
 
