@@ -470,19 +470,17 @@ class _Progress:
 
 
 @contextlib.contextmanager
-def _progress(opts: argparse.Namespace, total: Optional[int], desc: str,
-              quiet: Optional[bool] = None) -> Iterator[_Progress]:
-    bar = _Progress(_want_bar(opts if quiet is None else quiet), total, desc)
+def _progress(quiet: bool, total: Optional[int], desc: str) -> Iterator[_Progress]:
+    bar = _Progress(_want_bar(quiet), total, desc)
     try:
         yield bar
     finally:
         bar.close()
 
 
-def _want_bar(opts: Any) -> bool:
-    """Whether to draw a bar: not asked to be quiet (``opts`` is the options,
-    or a bool meaning quiet) and stderr is a terminal."""
-    quiet = opts if isinstance(opts, bool) else opts.quiet
+def _want_bar(quiet: bool) -> bool:
+    """Whether to draw a bar: not asked to be quiet, and stderr is a
+    terminal (so never into logs or pipes)."""
     stderr = sys.stderr
     try:
         return not quiet and stderr is not None and stderr.isatty()
@@ -490,7 +488,7 @@ def _want_bar(opts: Any) -> bool:
         return False
 
 
-def _delta_output_size(path: str, limit: int = 1 << 20) -> Optional[int]:
+def _delta_output_size(path: str, limit: int = 1 << 18) -> Optional[int]:
     """How many bytes applying the delta at ``path`` produces, or None.
 
     Only for the progress bar's total (and so its ETA): walks the command
@@ -599,7 +597,7 @@ def cmd_signature(opts: argparse.Namespace, args: List[str]) -> int:
         out = _output(_arg(args, 1), opts.force)
         _no_more_args(args, 2)
         magic = _magic(opts.hash, opts.rollsum)
-        with _progress(opts, _regular_size(basis), "signature") as bar:
+        with _progress(opts.quiet, _regular_size(basis), "signature") as bar:
             source = _CountingReader(basis, bar) if bar.active else basis
             seen: List[librsync.Stats] = []
             try:
@@ -676,7 +674,7 @@ def cmd_delta(opts: argparse.Namespace, args: List[str]) -> int:
         out = _output(_arg(args, 2), opts.force)
         _no_more_args(args, 3)
         sig = _load_signature(sigf, opts)
-        with _progress(opts, _regular_size(new), "delta") as bar:
+        with _progress(opts.quiet, _regular_size(new), "delta") as bar:
             source = _CountingReader(new, bar) if bar.active else new
             with _output_errors(_arg(args, 2)):
                 librsync.delta(source, sig, out, stats=_stats_printer(opts))
@@ -691,7 +689,8 @@ def _seekable_basis(name: Optional[str]) -> IO[bytes]:
         seekable = False
     if not seekable:
         f.close()
-        # rdiff fails the same way (its fseek on a pipe), as an I/O error.
+        # rdiff fails too, as an I/O error, at its first seek; we fail before
+        # writing anything (rdiff would succeed on an all-literal delta).
         raise CliError(RS_IO_ERROR,
                        f"Failed, the basis {name or '-'} must be a seekable file, not a pipe")
     return f
@@ -705,15 +704,15 @@ def cmd_patch(opts: argparse.Namespace, args: List[str]) -> int:
         out = _output(_arg(args, 2), opts.force)
         _no_more_args(args, 3)
         total = None
-        if _want_bar(opts) and not _is_std(_arg(args, 1)):
+        if _want_bar(opts.quiet) and not _is_std(_arg(args, 1)):
             total = _delta_output_size(args[1])
-        with _progress(opts, total, "patch") as bar, _output_errors(_arg(args, 2)):
+        with _progress(opts.quiet, total, "patch") as bar, _output_errors(_arg(args, 2)):
             _run_patch(basis, delta, out, bar, opts)
     return 0
 
 
 def _run_patch(basis: Any, delta: Any, out: Any, bar: _Progress,
-               opts: argparse.Namespace, stats: Any = None) -> librsync.Stats:
+               opts: argparse.Namespace) -> librsync.Stats:
     """Patch with progress counted as bytes produced: literal data arrives
     through the delta and copies through the basis, so counting both reads
     tracks the output (to within the small command bytes)."""
@@ -750,7 +749,7 @@ def cmd_sync(opts: argparse.Namespace, args: List[str]) -> int:
         try:
             # No bar for a new DESTINATION: there is nothing to read.
             quiet = opts.quiet or old is None
-            with _progress(opts, _regular_size(old), "signature", quiet) as bar:
+            with _progress(quiet, _regular_size(old), "signature") as bar:
                 src_old = _CountingReader(old, bar) if bar.active else old
                 try:
                     sig_file = librsync.signature(
@@ -765,7 +764,7 @@ def cmd_sync(opts: argparse.Namespace, args: List[str]) -> int:
             sig = librsync.load_signature(sig_file)
         # 2. Delta of SOURCE against it.
         size = _regular_size(source)
-        with _progress(opts, size, "delta") as bar:
+        with _progress(opts.quiet, size, "delta") as bar:
             src_new = _CountingReader(source, bar) if bar.active else source
             seen: List[librsync.Stats] = []
             delta_file = librsync.delta(src_new, sig, None, stats=seen.append)
@@ -777,7 +776,7 @@ def cmd_sync(opts: argparse.Namespace, args: List[str]) -> int:
     # it itself before the rename (an open file cannot be replaced on
     # Windows); a counted basis needs our own file object, so only on POSIX.
     with delta_file:
-        with _progress(opts, dst.in_bytes, "patch") as bar:
+        with _progress(opts.quiet, dst.in_bytes, "patch") as bar:
             if old is None:
                 basis: Any = b""
             elif bar.active and os.name == "posix":

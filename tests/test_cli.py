@@ -383,7 +383,7 @@ def test_block_size_out_of_range(files):
         one_line_error(proc)
 
 
-def test_basis_must_be_seekable(files):
+def test_basis_must_be_seekable(files, rdiff):
     ok(lib("signature", "old", "sig", cwd=files))
     ok(lib("delta", "sig", "new", "delta", cwd=files))
     with open(files / "old", "rb") as f:
@@ -391,7 +391,9 @@ def test_basis_must_be_seekable(files):
         assert ok(lib("patch", "-", "delta", cwd=files, stdin=f)).stdout == \
             (files / "new").read_bytes()
     # ... through a pipe it is not.
-    proc = lib("patch", "-", "delta", cwd=files, input=(files / "old").read_bytes())
+    old = (files / "old").read_bytes()
+    proc = lib("patch", "-", "delta", cwd=files, input=old)
+    assert proc.returncode == rd(rdiff, "patch", "-", "delta", cwd=files, input=old).returncode
     assert proc.returncode == 100
     one_line_error(proc)
 
