@@ -507,6 +507,16 @@ def test_sync_errors(files):
     assert not (files / "dest").exists()
 
 
+def test_sync_max_length_keeps_destination(files):
+    old = (files / "old").read_bytes()
+    (files / "dest").write_bytes(old)
+    proc = lib("--max-length", "1000", "sync", "new", "dest", cwd=files)
+    assert proc.returncode == 106
+    one_line_error(proc)
+    assert (files / "dest").read_bytes() == old
+    assert not [p for p in files.iterdir() if p.name.startswith(".")]
+
+
 def test_sync_with_signature_options(files):
     dest = files / "dest"
     dest.write_bytes((files / "old").read_bytes())
