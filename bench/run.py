@@ -907,7 +907,7 @@ def main():
                     help="smoke run: 8 MiB cases, 500 small inputs, 32 MiB RSS, 2 rounds")
     ap.add_argument("--size", type=int, default=256, help="MiB for cases a, b, d (256)")
     ap.add_argument("--rss-size", type=int, default=1024, help="MiB for case e (1024)")
-    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (3)")
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (5)")
     ap.add_argument("--edits", type=int, default=200, help="scattered edits (200)")
     ap.add_argument("--small-count", type=int, default=10000, help="4 KiB inputs (10000)")
     ap.add_argument("--rdiff-small-calls", type=int, default=1000,

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Set up a fresh Debian/Ubuntu machine and run the benchmark.
 #
-#   sh bench/run.sh                # full run (about 15 minutes on 2 cores)
+#   sh bench/run.sh                # full run (about 5 minutes on 2 idle cores)
 #   sh bench/run.sh --quick        # smoke run; any run.py options pass through
 #
 # Installs: rdiff (the reference), GNU time (clean peak-RSS measurement),
