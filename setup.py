@@ -123,6 +123,8 @@ def extensions():
         include_dirs=[os.path.join("vendor", "config"), VENDOR,
                       os.path.join(VENDOR, "blake2")],
         define_macros=DEFINES,
+        # Header-only glue included by the generated C: rebuild when it changes.
+        depends=[os.path.join("librsync", "_guards.h")],
     )
     return cythonize(
         [ext],

@@ -27,12 +27,21 @@ from __future__ import annotations
 import os
 from typing import IO, Any, Callable, Optional, Union
 
+try:
+    from . import _rsync  # noqa: F401  (first, for the error below)
+except ImportError as _exc:  # pragma: no cover - depends on how it was installed
+    raise ImportError(
+        f"librsync's compiled core (_rsync) is missing from {os.path.dirname(__file__)}: "
+        "this looks like an unbuilt source checkout.  Install it with "
+        "'pip install .' or build in place with 'python setup.py build_ext --inplace'."
+    ) from _exc
 from . import _files, _parallel
 from ._files import MAX_SPOOL
 from ._rsync import (
     DEFAULT_BUFFER_SIZE,
     LIBRSYNC_VERSION,
     MAX_BLOCK_LEN,
+    MAX_WEAK_COLLISIONS,
     RS_BLAKE2_SIG_MAGIC,
     RS_BLAKE2_SUM_LENGTH,
     RS_DEFAULT_BLOCK_LEN,
@@ -61,6 +70,18 @@ from .exceptions import (
     LibrsyncMemoryError,
     LibrsyncParamError,
     LimitExceededError,
+    RS_DONE,
+    RS_BLOCKED,
+    RS_RUNNING,
+    RS_IO_ERROR,
+    RS_SYNTAX_ERROR,
+    RS_MEM_ERROR,
+    RS_INPUT_ENDED,
+    RS_BAD_MAGIC,
+    RS_UNIMPLEMENTED,
+    RS_CORRUPT,
+    RS_INTERNAL_ERROR,
+    RS_PARAM_ERROR,
 )
 
 __all__ = [
@@ -81,10 +102,23 @@ __all__ = [
     "LibrsyncMemoryError",
     "LibrsyncParamError",
     "LimitExceededError",
+    "RS_DONE",
+    "RS_BLOCKED",
+    "RS_RUNNING",
+    "RS_IO_ERROR",
+    "RS_SYNTAX_ERROR",
+    "RS_MEM_ERROR",
+    "RS_INPUT_ENDED",
+    "RS_BAD_MAGIC",
+    "RS_UNIMPLEMENTED",
+    "RS_CORRUPT",
+    "RS_INTERNAL_ERROR",
+    "RS_PARAM_ERROR",
     "debug",
     "supports_trace",
     "MAX_SPOOL",
     "MAX_BLOCK_LEN",
+    "MAX_WEAK_COLLISIONS",
     "DEFAULT_BUFFER_SIZE",
     "RS_JOB_BLOCKSIZE",
     "RS_DEFAULT_STRONG_LEN",

@@ -28,10 +28,9 @@ import pytest
 import librsync
 from librsync import exceptions
 
-from conftest import make_data, mutate
+from conftest import CHILD_CWD, child_env, make_data, mutate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
 
 #: Seconds a single call may take before it counts as a hang.  Every call
 #: here finishes in milliseconds; the margin is for slow, shared CI machines.
@@ -68,13 +67,10 @@ def run_isolated(code: str, timeout: float = DEADLINE) -> subprocess.CompletedPr
     """Run ``code`` in a fresh interpreter that imports this tree's librsync;
     kill it and fail the test at ``timeout``.  For cases that may spin inside
     C (no thread could be stopped) or may crash the interpreter."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (ROOT, HERE, env.get("PYTHONPATH")) if p)
     try:
         return subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
                               capture_output=True, text=True, timeout=timeout,
-                              env=env, cwd=ROOT)
+                              env=child_env(HERE), cwd=CHILD_CWD)
     except subprocess.TimeoutExpired:
         pytest.fail(f"child did not finish within {timeout:.0f} s: a hang")
 
@@ -623,6 +619,35 @@ def test_hostile_signature_all_blocks_one_weak_sum_loads_in_linear_time():
     """, timeout=30)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(("loaded", "refused")), proc.stdout
+
+
+def _sig_with_weak_collisions(distinct: int, copies: int = 1) -> bytes:
+    """A signature whose blocks all have weak sum 0x1234: ``distinct``
+    different strong sums, each repeated ``copies`` times."""
+    body = b"".join(struct.pack(">II", 0x1234, i)
+                    for i in range(distinct) for _ in range(copies))
+    return struct.pack(">III", RK, 1024, 4) + body
+
+
+def test_weak_sum_collision_limit_is_exact():
+    limit = librsync.MAX_WEAK_COLLISIONS
+    assert len(librsync.load_signature(_sig_with_weak_collisions(limit))) == limit
+    with pytest.raises(librsync.CorruptDataError, match="0x00001234") as info:
+        librsync.load_signature(_sig_with_weak_collisions(limit + 1))
+    assert info.value.code == librsync.RS_CORRUPT
+
+
+def test_identical_blocks_are_not_weak_sum_collisions(rdiff, tmp_path):
+    """Zero-filled regions give thousands of blocks with one weak sum but
+    also one strong sum; librsync stores them once, and they must load."""
+    old = tmp_path / "old"
+    old.write_bytes(bytes(5000 * 512) + make_data(4096, seed=3))
+    sig = tmp_path / "sig"
+    subprocess.run([rdiff, "-b", "512", "signature", str(old), str(sig)], check=True)
+    loaded = librsync.load_signature(str(sig))
+    assert len(loaded) == 5008
+    # A few distinct blocks per weak sum among many copies still loads.
+    assert len(librsync.load_signature(_sig_with_weak_collisions(3, copies=2000))) == 6000
 
 
 # ---------------------------------------------------------------------------
