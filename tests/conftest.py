@@ -28,6 +28,23 @@ except ImportError:  # pragma: no cover - hypothesis is in the test extra
 HERE = os.path.dirname(os.path.abspath(__file__))
 UPSTREAM = os.path.join(HERE, "data", "upstream")
 
+# Child interpreters must import the librsync this process imported (the
+# installed package in CI, the in-place build locally).  Putting the checkout
+# on their path, or running them with the checkout as cwd (``python -c`` and
+# ``-m`` put the cwd first on sys.path), would import the uncompiled sources.
+import librsync as _librsync  # noqa: E402
+
+PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(_librsync.__file__)))
+CHILD_CWD = HERE
+
+
+def child_env(*extra_paths: str) -> dict:
+    """os.environ with PYTHONPATH leading to this process's librsync."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (PKG_PARENT, *extra_paths, env.get("PYTHONPATH")) if p)
+    return env
+
 
 def _rdiff_path() -> str | None:
     return shutil.which("rdiff")

@@ -23,18 +23,13 @@ import pytest
 import librsync
 from librsync import cli
 
-from conftest import make_data, mutate
+from conftest import CHILD_CWD, child_env, make_data, mutate
 
-# Run the librsync that this test process imported (the checkout or the
-# installed package), whatever the cwd of the subprocess.
-_PKG_PARENT = str(Path(librsync.__file__).resolve().parent.parent)
 LIBRSYNC = [sys.executable, "-m", "librsync"]
 
 
 def _env(**extra: str) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (_PKG_PARENT, env.get("PYTHONPATH")) if p)
+    env = child_env()
     env.pop("LIBRSYNC_PROGRESS_DELAY", None)
     env.update(extra)
     return env
@@ -43,7 +38,8 @@ def _env(**extra: str) -> dict:
 def lib(*args, cwd=None, input=None, stdin=None, env=None, check=False):
     """Run ``librsync ARGS``; stdout and stderr captured as bytes."""
     kwargs = {"stdin": stdin} if stdin is not None else {"input": input}
-    return subprocess.run([*LIBRSYNC, *map(str, args)], cwd=cwd, capture_output=True,
+    return subprocess.run([*LIBRSYNC, *map(str, args)], cwd=cwd or CHILD_CWD,
+                          capture_output=True,
                           env=env or _env(), check=check, **kwargs)
 
 

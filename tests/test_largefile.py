@@ -20,11 +20,11 @@ import textwrap
 import pytest
 
 import librsync
+from conftest import CHILD_CWD, child_env
 
 pytestmark = pytest.mark.slow
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
 
 GIB4 = 1 << 32
 DELTA_MAGIC = struct.pack(">I", librsync.RS_DELTA_MAGIC)
@@ -152,6 +152,7 @@ def test_copy_past_end_of_large_basis_is_input_ended(sparse_basis, kind):
 STREAM_CHILD = r"""
 import hashlib, os, resource, sys, zlib
 import librsync
+from conftest import CHILD_CWD, child_env
 
 BLOCK = 1 << 20
 SIZE = (1 << 32) + 3 * BLOCK + 12345      # 4 GiB + a bit, not a block multiple
@@ -243,11 +244,9 @@ print(rss_mib())
 def test_signature_delta_patch_of_a_stream_over_4gib_in_bounded_memory(tmp_path):
     basis = tmp_path / "basis"
     delta = tmp_path / "delta"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p)
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(STREAM_CHILD), str(basis), str(delta)],
-        capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+        capture_output=True, text=True, env=child_env(), cwd=CHILD_CWD, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     peak_mib = int(proc.stdout.split()[-1])
     # 4 GiB went through each step; buffers are a few MiB.
