@@ -62,7 +62,7 @@ class BuildExt(build_ext):
                 ext.extra_compile_args += ["/O2", "/D_CRT_SECURE_NO_WARNINGS"]
             else:
                 args = [
-                    "-O2",
+                    "-O2", "-flto",
                     # Only PyInit__rsync leaves the module, so it can be
                     # imported beside anything linked to a system librsync.
                     "-fvisibility=hidden",
@@ -71,7 +71,7 @@ class BuildExt(build_ext):
                     "-ffunction-sections",
                     "-fdata-sections",
                 ]
-                link = []
+                link = ["-O2", "-flto"]
                 if sys.platform == "darwin":
                     link.append("-Wl,-dead_strip")
                 elif sys.platform.startswith(("linux", "freebsd")):

@@ -24,6 +24,7 @@ objects :class:`SignatureJob`, :class:`DeltaJob`, :class:`PatchJob` and
 
 from __future__ import annotations
 
+import io
 import os
 from typing import IO, Any, Callable, Optional, Union
 
@@ -149,6 +150,11 @@ Input = Union[IO[bytes], bytes, bytearray, memoryview, str, "os.PathLike[str]", 
 StatsCallback = Callable[[Stats], None]
 
 
+# Exact types only: subclasses may override the buffer protocol's meaning,
+# and memoryviews may be non-contiguous; those take the general path.
+_WHOLE_INPUTS = (bytes, bytearray)
+
+
 def _run(job: Any, source_obj: object, what: str, out: object, out_what: str,
          stats: Optional[StatsCallback]) -> Any:
     with _files.open_sink(out, out_what) as sink:
@@ -192,6 +198,13 @@ def signature(
     :class:`SignatureJob`.
     """
     _check_threads(threads)
+    if type(f) in _WHOLE_INPUTS and type(s) is io.BytesIO and threads == 1:
+        job = SignatureJob(block_size, strong_len, magic, len(f))
+        blocks = -(-len(f) // job.block_len)
+        job._run_whole(f, s, 12 + blocks * (4 + job.strong_len))
+        if stats is not None:
+            stats(job.stats)
+        return s
     with _files.open_source(f, "signature input f") as source:
         size = _files.source_size(source)
         job = SignatureJob(block_size, strong_len, magic, size)
@@ -209,6 +222,8 @@ def signature(
 
 
 def _check_threads(threads: object) -> None:
+    if threads == 1 and type(threads) is int:
+        return
     if not isinstance(threads, int) or isinstance(threads, bool):
         raise TypeError(f"threads must be an int, not {type(threads).__name__}")
     if threads < 1:
@@ -235,6 +250,14 @@ def delta(
     valid).  For streaming use :class:`DeltaJob`.
     """
     _check_threads(threads)
+    if type(f) in _WHOLE_INPUTS and type(d) is io.BytesIO and threads == 1:
+        job = DeltaJob(s)
+        # A delta is rarely much larger than its input: literals plus a few
+        # bytes of command per run.
+        job._run_whole(f, d, len(f) + len(f) // 8 + 64)
+        if stats is not None:
+            stats(job.stats)
+        return d
     if threads == 1:
         return _run(DeltaJob(s), f, "delta input f", d, "delta output d", stats)
     sig = s if isinstance(s, Signature) else load_signature(s)
@@ -265,4 +288,12 @@ def patch(
     for deltas from untrusted sources.  For streaming use :class:`PatchJob`.
     """
     job = PatchJob(f, max_length)
+    if type(d) in _WHOLE_INPUTS and type(o) is io.BytesIO:
+        # The output is at most the basis plus the delta's literals, for
+        # deltas that copy each basis byte once (the usual case).
+        expected = len(d) + (len(f) if type(f) in _WHOLE_INPUTS else 1 << 30)
+        job._run_whole(d, o, expected)
+        if stats is not None:
+            stats(job.stats)
+        return o
     return _run(job, d, "patch delta d", o, "patch output o", stats)

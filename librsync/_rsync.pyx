@@ -26,6 +26,7 @@ bytes) are sorted out by ``_files.py`` and the public functions live in
 cimport cython
 from cpython.buffer cimport (PyBUF_SIMPLE, PyBuffer_Release, PyObject_CheckBuffer,
                              PyObject_GetBuffer)
+from cpython.bytearray cimport PyByteArray_FromStringAndSize
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
@@ -142,6 +143,9 @@ RESULT_CODES = {
 # job.h: the largest delta command; also the delta scanner's miss-flush unit.
 cdef enum:
     MAX_DELTA_CMD = 1 << 16
+    # Output buffer for one-shot calls on small inputs: below glibc's mmap
+    # threshold (128 KiB), so it is a cheap heap allocation.
+    SMALL_OUTPUT_BUFFER = 4 * 1024
     # magic, block length and strong sum length, 4 bytes each.
     SIG_HEADER_LEN = 12
 
@@ -155,6 +159,17 @@ MAX_BLOCK_LEN = 1 << 24
 #: least 32 KiB; larger means fewer GIL round trips per byte.  A job also
 #: checks for Ctrl-C (signals) once per buffer.
 DEFAULT_BUFFER_SIZE = 1 << 20
+
+cdef inline bint _is_sig_magic(unsigned int magic) noexcept:
+    return (magic == <unsigned int>C.RS_MD4_SIG_MAGIC
+            or magic == <unsigned int>C.RS_BLAKE2_SIG_MAGIC
+            or magic == <unsigned int>C.RS_RK_MD4_SIG_MAGIC
+            or magic == <unsigned int>C.RS_RK_BLAKE2_SIG_MAGIC)
+
+
+# Bound once: jobs read the clock twice each, and many small jobs add up.
+cdef object _perf_counter = time.perf_counter
+
 
 cdef dict _SIG_MAGICS = {
     RS_MD4_SIG_MAGIC: RS_MD4_SUM_LENGTH,
@@ -333,6 +348,7 @@ cdef class _Job:
     cdef bytearray _outbuf
     cdef char *_outp
     cdef size_t _outsize
+    cdef size_t _want_outsize
     cdef size_t _min_window
     cdef bytearray _pending
     cdef list _collected
@@ -344,7 +360,10 @@ cdef class _Job:
     cdef JobState _state
     cdef bint _busy
     cdef object _cb_error
-    cdef Stats _final_stats
+    # librsync's statistics, copied when its job is freed (a plain struct
+    # copy: building a Stats object per job is left to whoever asks).
+    cdef C.rs_stats_t _final_c
+    cdef bint _have_final
     # Which stream this job reads: 0 raw data, 1 a signature, 2 a delta.
     # librsync checks a signature's magic only after its whole header, so a
     # delta given as a signature would otherwise fail as "unexpected end of
@@ -360,13 +379,16 @@ cdef class _Job:
         self._job = NULL
         self._head = b""
         self._unused = b""
-        self._outsize = DEFAULT_BUFFER_SIZE
-        self._outbuf = bytearray(self._outsize)
-        self._outp = <char *>self._outbuf
+        # Allocated on first use (_pump), so a job that needs no output
+        # buffer, or a smaller one, never holds a 1 MiB one.
+        self._outsize = 0
+        self._want_outsize = DEFAULT_BUFFER_SIZE
+        self._outbuf = None
+        self._outp = NULL
         self._pending = bytearray()
         self._min_window = 0
         self._max_out = -1
-        self._t_start = time.perf_counter()
+        self._t_start = _perf_counter()
         self._state = ST_RUNNING
 
     def __dealloc__(self):
@@ -400,9 +422,10 @@ cdef class _Job:
     cdef int _finish_job(self, JobState state) except -1:
         """Free librsync's job state, keeping the final statistics."""
         if self._t_end == 0:
-            self._t_end = time.perf_counter()
+            self._t_end = _perf_counter()
         if self._job is not NULL:
-            self._final_stats = self._snapshot()
+            self._final_c = C.rs_job_statistics(self._job)[0]
+            self._have_final = True
             C.rs_job_free(self._job)
             self._job = NULL
         self._state = state
@@ -444,9 +467,12 @@ cdef class _Job:
 
     cdef Stats _snapshot(self):
         cdef Stats s = Stats.__new__(Stats)
-        cdef const C.rs_stats_t *st
+        cdef const C.rs_stats_t *st = NULL
         if self._job is not NULL:
             st = C.rs_job_statistics(self._job)
+        elif self._have_final:
+            st = &self._final_c
+        if st is not NULL:
             s.op = (<bytes>st.op).decode("ascii") if st.op is not NULL else ""
             s.lit_cmds = st.lit_cmds
             s.lit_bytes = st.lit_bytes
@@ -459,13 +485,11 @@ cdef class _Job:
             s.false_matches = st.false_matches
             s.sig_blocks = st.sig_blocks
             s.block_len = st.block_len
-        elif self._final_stats is not None:
-            return self._final_stats
         else:
             s.op = ""
         s.in_bytes = self._in_bytes
         s.out_bytes = self._out_bytes
-        s.elapsed = (self._t_end or time.perf_counter()) - self._t_start
+        s.elapsed = (self._t_end or _perf_counter()) - self._t_start
         return s
 
     @property
@@ -513,6 +537,11 @@ cdef class _Job:
         cdef size_t produced, before_in
         if self._expects and len(self._head) < 4:
             self._check_head()
+        if self._outp == NULL:
+            # Not bytearray(n): that zero-fills the whole buffer on every job.
+            self._outbuf = PyByteArray_FromStringAndSize(NULL, self._want_outsize)
+            self._outp = <char *>self._outbuf
+            self._outsize = self._want_outsize
         while True:
             self._bufs.next_out = self._outp
             self._bufs.avail_out = self._outsize
@@ -545,6 +574,18 @@ cdef class _Job:
     cdef int _check_head(self) except -1:
         """Name the stream kind when the first four bytes are the wrong magic."""
         cdef size_t take
+        cdef const unsigned char *p
+        cdef unsigned int magic32
+        if not self._head and self._in_bytes == 0 and self._bufs.avail_in >= 4:
+            # The usual case, the whole magic in the first buffer: decide
+            # without building Python objects.
+            p = <const unsigned char *>self._bufs.next_in
+            magic32 = (<unsigned int>p[0] << 24) | (<unsigned int>p[1] << 16) \
+                | (<unsigned int>p[2] << 8) | <unsigned int>p[3]
+            if (self._expects == 2 and magic32 == <unsigned int>C.RS_DELTA_MAGIC) or (
+                    self._expects == 1 and _is_sig_magic(magic32)):
+                self._expects = 0
+                return 0
         # Signature and delta readers consume all they are given, so the
         # window starts at stream offset in_bytes.
         if self._in_bytes != len(self._head) or not self._bufs.avail_in:
@@ -673,6 +714,42 @@ cdef class _Job:
         finally:
             self._busy = False
 
+    cdef int _size_output_for(self, size_t expected) except -1:
+        """Use an output buffer of about ``expected`` bytes (within limits)
+        instead of DEFAULT_BUFFER_SIZE, before the first output.  Allocating
+        1 MiB per call costs an mmap/munmap pair; small buffers come from the
+        heap, which is what makes many small calls cheap."""
+        if self._outp == NULL:
+            self._want_outsize = min(<size_t>DEFAULT_BUFFER_SIZE,
+                                     max(<size_t>SMALL_OUTPUT_BUFFER, expected))
+        return 0
+
+    def _run_whole(self, data, out, size_t expected_output):
+        """One-shot fast path for the public functions: ``data`` is bytes or
+        bytearray (exact types), ``out`` an io.BytesIO.  Same work as
+        ``_drive`` without the argument sorting the general path needs; the
+        difference is several microseconds per call, which matters to
+        callers doing thousands of small files."""
+        cdef long long start = out.tell() if out is not None else 0
+        if expected_output:
+            self._size_output_for(expected_output)
+        self._enter()
+        try:
+            self._drive_buffer(data, out.write if out is not None else None)
+            self._on_done()
+            self._finish_job(ST_FINISHED)
+        except BaseException:
+            self._finish_job(ST_FAILED)
+            raise
+        finally:
+            self._busy = False
+            self._outbuf = None
+            self._outp = NULL
+            self._outsize = 0
+        if out is not None:
+            out.seek(start)
+        return out
+
     cdef int _drive_buffer(self, object source, object write) except -1:
         cdef Py_buffer view
         cdef size_t total, pos, end, step
@@ -699,7 +776,7 @@ cdef class _Job:
 
     cdef int _drive_file(self, object f, object write) except -1:
         cdef size_t size = max(<size_t>DEFAULT_BUFFER_SIZE, 4 * self._min_window)
-        cdef bytearray inbuf = bytearray(size)
+        cdef bytearray inbuf = PyByteArray_FromStringAndSize(NULL, size)
         cdef char *base = <char *>inbuf
         cdef size_t avail = 0
         cdef bint eof = False
@@ -774,10 +851,11 @@ cdef Py_ssize_t _read_into(object readinto, object read, object mv,
 def check_signature_args(block_size, strong_len, magic):
     """Validate signature parameters in Python terms (TypeError/ValueError)
     before librsync sees them."""
-    for name, value in (("block_size", block_size), ("strong_len", strong_len),
-                        ("magic", magic)):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if not (type(block_size) is int and type(strong_len) is int and type(magic) is int):
+        for name, value in (("block_size", block_size), ("strong_len", strong_len),
+                            ("magic", magic)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{name} must be an int, not {type(value).__name__}")
     if magic not in _SIG_MAGICS:
         raise ValueError(f"unknown signature magic {magic:#x}; use one of "
                          "RS_RK_BLAKE2_SIG_MAGIC, RS_BLAKE2_SIG_MAGIC, "
@@ -802,7 +880,8 @@ def signature_args(file_size, block_size=0, strong_len=0,
     cdef C.rs_result r
     cdef long long size
     check_signature_args(block_size, strong_len, magic)
-    if not isinstance(file_size, int) or isinstance(file_size, bool):
+    if type(file_size) is not int and (not isinstance(file_size, int)
+                                       or isinstance(file_size, bool)):
         raise TypeError(f"file_size must be an int, not {type(file_size).__name__}")
     size = file_size if file_size >= 0 else -1
     m = <C.rs_magic_number>(<int>magic)
@@ -832,7 +911,8 @@ cdef class SignatureJob(_Job):
 
     def __init__(self, block_size=0, strong_len=0, magic=RS_RK_BLAKE2_SIG_MAGIC,
                  file_size=-1):
-        if not isinstance(file_size, int) or isinstance(file_size, bool):
+        if type(file_size) is not int and (not isinstance(file_size, int)
+                                           or isinstance(file_size, bool)):
             raise TypeError(f"file_size must be an int, not {type(file_size).__name__}")
         if file_size < -1:
             raise ValueError(f"file_size must be >= 0, or -1 for unknown, not {file_size}")
@@ -933,6 +1013,7 @@ cdef class LoadSignatureJob(_Job):
             self._max_blocks = max_blocks
         self._signature = Signature.__new__(Signature)
         self._expects = 1
+        self._want_outsize = 4096  # loading a signature produces no output
         self._job = C.rs_loadsig_begin(&self._signature._sig)
 
     cdef int _check_limits(self) except -1:
@@ -1019,6 +1100,9 @@ def load_signature(s, *, max_blocks=None):
     exceeding it raises :class:`LimitExceededError`.
     """
     job = LoadSignatureJob(max_blocks)
+    if type(s) is bytes or type(s) is bytearray:
+        job._run_whole(s, None, 0)  # loading produces no output
+        return job.signature
     with job:
         with _files.open_source(s, "signature s") as source:
             job._drive(source, None)
@@ -1042,7 +1126,7 @@ cdef class DeltaJob(_Job):
 
     def __init__(self, signature):
         cdef C.rs_signature *fields
-        if not isinstance(signature, Signature):
+        if type(signature) is not Signature:
             signature = load_signature(signature)
         fields = (<Signature>signature)._fields()
         self.signature = signature
@@ -1163,6 +1247,17 @@ cdef class PatchJob(_Job):
                 raise ValueError(f"max_length must be >= 0, not {max_length}")
             self._max_out = max_length
         self._basis.owner = <PyObject *>self
+        if type(basis) is bytes or type(basis) is bytearray:
+            # Plain bytes need none of the checks below (the common case
+            # for many small patches).
+            PyObject_GetBuffer(basis, &self._basis_view, PyBUF_SIMPLE)
+            self._have_view = True
+            self._basis.kind = BASIS_MEMORY
+            self._basis.data = <const char *>self._basis_view.buf
+            self._basis.size = self._basis_view.len
+            self._expects = 2
+            self._job = C.rs_patch_begin(_copy_cb, &self._basis)
+            return
         if _files.is_path(basis):
             basis = self._owned_file = open(basis, "rb")
         self._basis_obj = basis

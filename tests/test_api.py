@@ -633,3 +633,55 @@ def test_stats_callback():
 def test_compiled_module_is_the_one_loaded():
     assert _rsync.__file__.endswith((".so", ".pyd"))
     assert os.path.dirname(_rsync.__file__) == os.path.dirname(librsync.__file__)
+
+
+# --- the one-shot fast path (bytes in, io.BytesIO out) --------------------------
+
+class _OtherBytesIO(io.BytesIO):
+    """Not exactly io.BytesIO: takes the general path."""
+
+
+def _three_steps(old, new, wrap, out_type):
+    """Run the three steps with inputs passed through ``wrap``, outputs into
+    ``out_type`` objects that already hold a prefix; return the outputs and
+    the stats each step reported."""
+    seen = []
+    outs = []
+    sig_out = out_type(b"prefix")
+    sig_out.seek(0, io.SEEK_END)
+    librsync.signature(wrap(old), sig_out, stats=seen.append)
+    assert sig_out.read(6) != b"prefix"  # rewound to where writing began
+    sig = sig_out.getvalue()[6:]
+    outs.append(sig)
+    d_out = out_type()
+    outs.append(librsync.delta(wrap(new), wrap(sig), d_out, stats=seen.append).getvalue())
+    p_out = out_type()
+    outs.append(librsync.patch(wrap(old), wrap(outs[1]), p_out, stats=seen.append).getvalue())
+    return outs, [(s.op, s.lit_bytes, s.copy_bytes, s.in_bytes, s.out_bytes) for s in seen]
+
+
+@pytest.mark.parametrize("size", [0, 1, 4096, 3 * (1 << 20) + 17])
+def test_fast_path_matches_general_path(size):
+    old = make_data(size, seed=size)
+    new = mutate(old, 5, seed=size + 1) if size else b"new"
+    fast = _three_steps(old, new, bytes, io.BytesIO)
+    also_fast = _three_steps(old, new, bytearray, io.BytesIO)
+    general = _three_steps(old, new, memoryview, _OtherBytesIO)
+    assert fast == also_fast == general
+    assert fast[0][2] == new
+
+
+def test_fast_path_errors_and_limits_match_general_path():
+    sig = librsync.signature(OLD, io.BytesIO()).getvalue()
+    d = librsync.delta(NEW, sig, io.BytesIO()).getvalue()
+    for wrap, out in ((bytes, io.BytesIO), (memoryview, _OtherBytesIO)):
+        with pytest.raises(librsync.BadMagicError, match="expected a delta but got a signature"):
+            librsync.patch(wrap(OLD), wrap(sig), out())
+        with pytest.raises(librsync.BadMagicError, match="expected a signature but got a delta"):
+            librsync.delta(wrap(NEW), wrap(d), out())
+        with pytest.raises(librsync.InputEndedError):
+            librsync.patch(wrap(OLD), wrap(d[:-1]), out())
+        with pytest.raises(librsync.LimitExceededError):
+            librsync.patch(wrap(OLD), wrap(d), out(), max_length=len(NEW) - 1)
+        with pytest.raises(TypeError):
+            librsync.signature(wrap(OLD), out(), block_size=1.5)
