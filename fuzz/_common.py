@@ -14,8 +14,11 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-# Fuzz the tree this file lives in (its in-place build), not an installed copy.
-if ROOT not in sys.path:
+# Fuzz the tree this file lives in when it has an in-place build; otherwise
+# the installed package (CI installs it and does not build in place).
+_BUILT = any(name.startswith("_rsync.") and name.endswith((".so", ".pyd"))
+             for name in os.listdir(os.path.join(ROOT, "librsync")))
+if _BUILT and ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 import librsync  # noqa: E402

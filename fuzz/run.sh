@@ -22,8 +22,8 @@ ARTIFACTS=${FUZZ_ARTIFACTS:-$PWD/artifacts}
 WORK=${FUZZ_WORK:-$(mktemp -d -t librsync-fuzz.XXXXXX)}
 
 python3 -c "import atheris" 2>/dev/null || python3 -m pip install -q atheris
-python3 -c "import sys; sys.path.insert(0, '..'); import librsync" \
-    || { echo "build the extension first (pip install -e . or build_ext --inplace)"; exit 2; }
+python3 -c "import _common; print('fuzzing', _common.librsync.__file__)" \
+    || { echo "build the extension first (pip install . or build_ext --inplace)"; exit 2; }
 
 set -- $TARGETS
 per_target=$(( SECONDS_TOTAL / $# ))

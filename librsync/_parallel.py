@@ -253,6 +253,95 @@ def signature(source: Any, write: Callable[[Any], None], magic: int, block_len: 
         elapsed=time.perf_counter() - started)
 
 
+class SignatureStream:
+    """The engine of ``SignatureJob(threads=N)``: the streaming form of
+    :func:`signature`.  Input is cut into whole-block segments as it
+    arrives; workers compute their sums while the caller feeds more, and
+    the bodies are returned in order.  At most ``threads + 1`` segments
+    are in flight, plus the partial one being filled."""
+
+    def __init__(self, magic: int, block_len: int, strong_len: int, threads: int) -> None:
+        self._magic, self._block_len, self._strong_len = magic, block_len, strong_len
+        self._header = struct.pack(">III", magic, block_len, strong_len)
+        self._segment = max(1, SIGNATURE_SEGMENT // block_len) * block_len
+        self._threads = threads
+        self._pool: Optional[concurrent.futures.ThreadPoolExecutor] = None
+        self._pending: collections.deque = collections.deque()
+        self._buf = bytearray()
+        self._parts: List[Any] = []
+        self._header_sent = False
+        self._started = time.perf_counter()
+        self._ended: Optional[float] = None
+        self.in_bytes = 0
+        self.out_bytes = 0
+
+    def _body(self, piece: bytes) -> Tuple[bytes, Any]:
+        job = _rsync.SignatureJob(self._block_len, self._strong_len, self._magic)
+        out = job.finish(piece)
+        if out[:12] != self._header:
+            raise _rsync_error("segment signature header differs")
+        return out[12:], job.stats
+
+    def _submit(self, piece: bytes) -> None:
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                self._threads, thread_name_prefix="librsync")
+        self._pending.append(self._pool.submit(self._body, piece))
+
+    def _collect(self, out: List[bytes]) -> None:
+        body, stats = self._pending.popleft().result()
+        self._parts.append(stats)
+        out.append(body)
+
+    def _feed(self, data: Any, final: bool) -> bytes:
+        out: List[bytes] = []
+        if not self._header_sent:
+            out.append(self._header)
+            self._header_sent = True
+        view = memoryview(data).cast("B")
+        self.in_bytes += view.nbytes
+        self._buf += view
+        view.release()
+        while len(self._buf) >= self._segment or (final and self._buf):
+            piece = bytes(self._buf[:self._segment])
+            del self._buf[:self._segment]
+            self._submit(piece)
+            if len(self._pending) > self._threads:
+                self._collect(out)  # bounds memory: wait for the oldest
+        while self._pending and (final or self._pending[0].done()):
+            self._collect(out)
+        if final:
+            self.close()
+            self._ended = time.perf_counter()
+        result = b"".join(out)
+        self.out_bytes += len(result)
+        return result
+
+    def update(self, data: Any) -> bytes:
+        return self._feed(data, False)
+
+    def finish(self, data: Any = b"") -> bytes:
+        return self._feed(data, True)
+
+    def close(self) -> None:
+        for future in self._pending:
+            future.cancel()
+        self._pending.clear()
+        self._buf = bytearray()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def stats(self) -> Any:
+        return _rsync._make_stats(
+            "signature",
+            sig_blocks=sum(p.sig_blocks for p in self._parts),
+            block_len=self._block_len,
+            in_bytes=self.in_bytes,
+            out_bytes=self.out_bytes,
+            elapsed=(self._ended or time.perf_counter()) - self._started)
+
+
 # --- delta ----------------------------------------------------------------------------
 
 class _DeltaJoiner:

@@ -144,3 +144,53 @@ def test_bad_thread_counts(bad, exc):
         librsync.signature(OLD, threads=bad)
     with pytest.raises(exc):
         librsync.delta(NEW, librsync.signature(OLD), threads=bad)
+
+
+# --- SignatureJob(threads=N): the streaming form ------------------------------------
+
+@given(cuts=st.lists(st.integers(0, len(OLD)), max_size=12),
+       size=st.sampled_from([0, 1, 300, 64 * 1024, 64 * 1024 + 1, len(OLD)]),
+       threads=st.sampled_from([2, 3]))
+def test_streaming_parallel_signature_is_identical_for_any_chunking(cuts, size, threads):
+    data = OLD[:size]
+    serial = librsync.signature(data, block_size=512).read()
+    points = sorted({min(c, size) for c in cuts} | {0, size})
+    with librsync.SignatureJob(512, threads=threads) as job:
+        out = b"".join(job.update(data[a:b]) for a, b in zip(points, points[1:]))
+        out += job.finish()
+        assert job.finished
+        assert job.stats.sig_blocks == -(-size // 512)
+        assert job.stats.in_bytes == size and job.stats.out_bytes == len(serial)
+    assert out == serial
+
+
+def test_streaming_parallel_signature_returns_output_before_finish():
+    """Output comes as segments complete, not all at finish(): memory stays
+    bounded by the segments in flight."""
+    job = librsync.SignatureJob(1024, threads=2)
+    early = b"".join(job.update(OLD[i:i + 100_000]) for i in range(0, len(OLD), 100_000))
+    rest = job.finish()
+    assert len(early) > len(rest)
+    assert early + rest == librsync.signature(OLD, block_size=1024).read()
+
+
+def test_streaming_parallel_signature_job_rules():
+    job = librsync.SignatureJob(threads=2)
+    job.finish(b"abc")
+    with pytest.raises(ValueError, match="finished"):
+        job.update(b"more")
+    with pytest.raises(TypeError):
+        librsync.SignatureJob(threads=2).update("text")
+    with pytest.raises(ValueError):
+        librsync.SignatureJob(threads=0)
+    with pytest.raises(TypeError):
+        librsync.SignatureJob(threads=2.0)
+    # Abandoned half-way: close() stops the workers; the job is then unusable.
+    before = threading.active_count()
+    job = librsync.SignatureJob(1024, threads=2)
+    job.update(OLD)
+    job.close()
+    assert threading.active_count() <= before
+    with pytest.raises(ValueError, match="closed"):
+        job.update(b"x")
+    assert librsync.SignatureJob(threads=3).threads == 3
