@@ -62,6 +62,9 @@ class BuildExt(build_ext):
                 ext.extra_compile_args += ["/O2", "/D_CRT_SECURE_NO_WARNINGS"]
             else:
                 args = [
+                    # LTO lets gcc inline librsync's match search into its
+                    # scan loop: 1.17x on the worst-case delta
+                    # (bench/PROFILE.md).
                     "-O2", "-flto",
                     # Only PyInit__rsync leaves the module, so it can be
                     # imported beside anything linked to a system librsync.
@@ -79,8 +82,9 @@ class BuildExt(build_ext):
                 if _flag("LIBRSYNC_SANITIZE"):
                     san = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
                            "-fno-sanitize-recover=undefined", "-g"]
-                    args = [a for a in args if a != "-O2"] + ["-O1"] + san
-                    link = [l for l in link if l != "-Wl,-s"] + san
+                    # LTO would hide frames from the sanitizer's reports.
+                    args = [a for a in args if a not in ("-O2", "-flto")] + ["-O1"] + san
+                    link = [l for l in link if l not in ("-Wl,-s", "-O2", "-flto")] + san
                 ext.extra_compile_args += args
                 ext.extra_link_args += link
         if ctype != "msvc" and not _flag("LIBRSYNC_SANITIZE"):
