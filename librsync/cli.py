@@ -87,6 +87,8 @@ Options:
   -s, --statistics          Show performance statistics
   -f, --force               Force overwriting existing files
   -q, --quiet               No progress bar and no sync summary
+  -j, --threads=N           Threads for signature and delta (default 1;
+                            0 for one per CPU); outputs stay identical
 Signature generation options:
   -H, --hash=ALG            Hash algorithm: blake2 (default), md4
   -R, --rollsum=ALG         Rollsum algorithm: rabinkarp (default), rollsum
@@ -156,6 +158,20 @@ def _c_int(text: str) -> int:
 
 
 _SUFFIXES = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def _threads(text: str) -> int:
+    """--threads: a count of threads, 0 meaning one per CPU."""
+    n = _c_int(text)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"thread count must be >= 0, not {n}")
+    if n == 0:
+        # The process may be confined to fewer CPUs than the machine has.
+        try:
+            n = len(os.sched_getaffinity(0))
+        except AttributeError:
+            n = os.cpu_count() or 1
+    return n
 
 
 def _size(text: str) -> int:
@@ -242,6 +258,7 @@ def _build_parser() -> _Parser:
     p.add_argument("-z", "--gzip", nargs="?", action=_Unimplemented)
     p.add_argument("-i", "--bzip2", nargs="?", action=_Unimplemented)
     p.add_argument("--max-length", type=_size, default=None)
+    p.add_argument("-j", "--threads", type=_threads, default=1)
     p.add_argument("args", nargs="*")
     return p
 
@@ -603,7 +620,8 @@ def cmd_signature(opts: argparse.Namespace, args: List[str]) -> int:
             try:
                 with _output_errors(_arg(args, 1)):
                     librsync.signature(source, out, opts.block_size,
-                                       opts.sum_size, magic, stats=seen.append)
+                                       opts.sum_size, magic, threads=opts.threads,
+                                       stats=seen.append)
             except ValueError as e:
                 raise _param_error(e) from None
     st = seen[0]
@@ -677,7 +695,8 @@ def cmd_delta(opts: argparse.Namespace, args: List[str]) -> int:
         with _progress(opts.quiet, _regular_size(new), "delta") as bar:
             source = _CountingReader(new, bar) if bar.active else new
             with _output_errors(_arg(args, 2)):
-                librsync.delta(source, sig, out, stats=_stats_printer(opts))
+                librsync.delta(source, sig, out, threads=opts.threads,
+                               stats=_stats_printer(opts))
     return 0
 
 
@@ -754,7 +773,8 @@ def cmd_sync(opts: argparse.Namespace, args: List[str]) -> int:
                 try:
                     sig_file = librsync.signature(
                         src_old if old is not None else b"", None, opts.block_size,
-                        opts.sum_size, magic, stats=_stats_printer(opts))
+                        opts.sum_size, magic, threads=opts.threads,
+                        stats=_stats_printer(opts))
                 except ValueError as e:
                     raise _param_error(e) from None
         finally:
@@ -767,7 +787,8 @@ def cmd_sync(opts: argparse.Namespace, args: List[str]) -> int:
         with _progress(opts.quiet, size, "delta") as bar:
             src_new = _CountingReader(source, bar) if bar.active else source
             seen: List[librsync.Stats] = []
-            delta_file = librsync.delta(src_new, sig, None, stats=seen.append)
+            delta_file = librsync.delta(src_new, sig, None, threads=opts.threads,
+                                        stats=seen.append)
         dst = seen[0]
         if opts.statistics:
             _say(format_stats(dst))

@@ -457,6 +457,89 @@ def test_size_parser():
     assert cli._c_int("-1") == -1 and cli._c_int("0") == 0
 
 
+def test_threads_parser():
+    assert cli._threads("3") == 3
+    assert cli._threads("0") >= 1          # one per CPU available to us
+    for bad in ("-1", "two", "1.5"):
+        with pytest.raises(Exception):
+            cli._threads(bad)
+
+
+# ---------------------------------------------------------------------------
+# --threads: same bytes as rdiff, more cores
+# ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def big_files(tmp_path_factory):
+    """Large enough for several 8 MiB segments, so threads really split it."""
+    d = tmp_path_factory.mktemp("threads")
+    old = make_data(20 << 20, seed=21)
+    (d / "old").write_bytes(old)
+    (d / "new").write_bytes(mutate(old, 60, seed=22))
+    return d
+
+
+@pytest.mark.parametrize("threads", ["2", "0"])
+def test_threads_signature_identical_to_rdiff(big_files, rdiff, threads):
+    ok(rd(rdiff, "-f", "signature", "old", "rdiff.sig", cwd=big_files))
+    ok(lib("-f", "--threads", threads, "signature", "old", "ours.sig", cwd=big_files))
+    assert (big_files / "ours.sig").read_bytes() == (big_files / "rdiff.sig").read_bytes()
+    # From a pipe too: the segments are cut from a stream, not a file.
+    with open(big_files / "old", "rb") as stdin:
+        piped = ok(lib("-j2", "signature", "-b", "2048", stdin=stdin, cwd=big_files))
+    expected = ok(rd(rdiff, "signature", "-b", "2048", "old", cwd=big_files)).stdout
+    assert piped.stdout == expected
+
+
+def test_threads_delta_applies_with_rdiff(big_files, rdiff):
+    ok(rd(rdiff, "-f", "signature", "old", "sig", cwd=big_files))
+    ok(lib("-f", "-j", "2", "delta", "sig", "new", "delta.2", cwd=big_files))
+    ok(lib("-f", "delta", "sig", "new", "delta.1", cwd=big_files))
+    ok(rd(rdiff, "patch", "old", "delta.2", "out", cwd=big_files))
+    assert (big_files / "out").read_bytes() == (big_files / "new").read_bytes()
+    # The threaded delta is no bigger than 1% over the serial one.
+    assert (big_files / "delta.2").stat().st_size <= 1.01 * (big_files / "delta.1").stat().st_size
+    (big_files / "out").unlink()
+
+
+def test_threads_sync(big_files):
+    dest = big_files / "dest"
+    dest.write_bytes((big_files / "old").read_bytes())
+    proc = ok(lib("--threads=2", "sync", "new", "dest", cwd=big_files))
+    assert dest.read_bytes() == (big_files / "new").read_bytes()
+    assert b"bytes copied" in proc.stdout
+
+
+def test_threads_reach_the_library(files, monkeypatch):
+    """Equal outputs cannot show that threads were used; the calls can."""
+    calls = []
+    real_sig, real_delta = librsync.signature, librsync.delta
+
+    def spy(real):
+        def wrapper(*args, **kwargs):
+            calls.append((real.__name__, kwargs.get("threads")))
+            return real(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(librsync, "signature", spy(real_sig))
+    monkeypatch.setattr(librsync, "delta", spy(real_delta))
+    monkeypatch.chdir(files)
+    assert cli.run(["-j", "3", "signature", "old", "t.sig"]) == 0
+    assert cli.run(["-j", "3", "delta", "t.sig", "new", "t.delta"]) == 0
+    assert cli.run(["-q", "-j", "3", "sync", "new", "t.dest"]) == 0
+    assert cli.run(["signature", "old", "t1.sig"]) == 0
+    assert calls == [("signature", 3), ("delta", 3), ("signature", 3),
+                     ("delta", 3), ("signature", 1)]
+
+
+def test_threads_bad_value_is_a_usage_error(files):
+    for bad in ("-1", "many"):
+        proc = lib("--threads", bad, "signature", "old", "x.sig", cwd=files)
+        assert proc.returncode == 101
+        assert b"Traceback" not in proc.stderr
+    assert not (files / "x.sig").exists()
+
+
 # ---------------------------------------------------------------------------
 # sync
 # ---------------------------------------------------------------------------
