@@ -101,7 +101,7 @@ def open_source(obj: object, what: str) -> Iterator[Source]:
     closes; a caller's file object is left open.
     """
     if is_path(obj):
-        with open(obj, "rb", buffering=0) as f:  # type: ignore[arg-type]
+        with open(obj, "rb", buffering=0) as f:  # type: ignore[arg-type, call-overload]
             yield f
         return
     view = as_buffer(obj)
@@ -164,12 +164,13 @@ def _create_temp(dest: str | bytes) -> tuple[int, str | bytes]:
     directory, base = os.path.split(dest)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     flags |= getattr(os, "O_CLOEXEC", 0)
+    name: str | bytes
     for _ in range(100):
         token = secrets.token_hex(6)
         if isinstance(base, bytes):
-            name = os.path.join(directory, b"." + base + b"." + token.encode() + b".tmp")
+            name = os.path.join(directory, b"." + base + b"." + token.encode() + b".tmp")  # type: ignore[arg-type]
         else:
-            name = os.path.join(directory, f".{base}.{token}.tmp")
+            name = os.path.join(directory, f".{base}.{token}.tmp")  # type: ignore[arg-type]
         try:
             return os.open(name, flags, 0o666), name
         except FileExistsError:
@@ -250,7 +251,7 @@ def open_sink(obj: object, what: str) -> Iterator[_Sink]:
         spool.seek(0)
         return
     if is_path(obj):
-        dest = _resolve_destination(os.fspath(obj))  # type: ignore[arg-type]
+        dest = _resolve_destination(os.fspath(obj))  # type: ignore[arg-type, call-overload]
         try:
             mode: int | None = stat.S_IMODE(os.stat(dest).st_mode)
         except FileNotFoundError:

@@ -403,7 +403,7 @@ class _DeltaJoiner:
         first = next((i for i, c in enumerate(right) if c.kind == _COPY), -1)
         if last < 0 or first < 0:
             return  # nothing to re-synchronise on: plain concatenation is valid
-        left_literals = b"".join(bytes(c.raw[len(c.raw) - c.length:])  # type: ignore[index]
+        left_literals = b"".join(bytes(c.raw[len(c.raw) - c.length:])  # type: ignore[index, arg-type]
                                  for c in self.held[last + 1:])
         c = _output_len(right[:first])
         head = min(right[first].length, self.sig.block_len)

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The package's type information, checked on every CI run:
+#
+#  1. The installed librsync (not the uncompiled checkout) carries py.typed,
+#     __init__.pyi and _rsync.pyi beside its compiled _rsync module.
+#  2. `mypy --strict` passes on tests/typing/example.py, a typed program using
+#     the whole public API (its assert_type lines pin what the stubs promise,
+#     and its `type: ignore` lines must stay errors).
+#  3. mypy's stubtest finds no difference between the stubs and the runtime
+#     modules (names, argument names and kinds, defaults, @final), except the
+#     entries of tests/typing/stubtest_allowlist.txt, each explained there.
+#
+# Usage: bash scripts/check_typing.sh   (from any directory, after
+# `pip install .`; it installs mypy itself).  MYPY_SPEC overrides which mypy.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+say() { printf '\n== %s\n' "$*"; }
+fail() { printf 'check_typing: FAIL: %s\n' "$*" >&2; exit 1; }
+
+# Pinned: each mypy release may add stubtest checks, and CI should not start
+# failing on a day nothing here changed.  Raise it on purpose.
+python3 -m pip install -q "${MYPY_SPEC:-mypy==2.4.1}"
+
+# Everything below runs in an empty directory with no MYPYPATH/PYTHONPATH:
+# from the repository root, both Python and mypy would find the checkout's
+# librsync/ (stubs, but no compiled _rsync) before the installed package.
+cd "$work"
+unset MYPYPATH PYTHONPATH
+
+say "the installed package"
+pkg="$(python3 - <<'EOF'
+import importlib.machinery, importlib.util, os
+import librsync, librsync._rsync as core
+pkg = os.path.dirname(os.path.abspath(librsync.__file__))
+print(pkg)
+assert os.path.dirname(os.path.abspath(core.__file__)) == pkg, core.__file__
+assert importlib.util.find_spec("librsync._rsync").origin.endswith(
+    tuple(importlib.machinery.EXTENSION_SUFFIXES)), "librsync._rsync is not compiled"
+EOF
+)" || fail "librsync does not import (run 'pip install .' first)"
+case "$pkg/" in
+    "$root"/*) fail "imported librsync from the checkout ($pkg), not an installed copy" ;;
+esac
+for f in py.typed __init__.pyi _rsync.pyi; do
+    [[ -f "$pkg/$f" ]] || fail "$f is not installed in $pkg (package-data / MANIFEST.in)"
+done
+echo "librsync at $pkg: py.typed, __init__.pyi, _rsync.pyi present"
+
+mypy_version="$(python3 -m mypy --version)"
+echo "$mypy_version"
+
+say "mypy --strict tests/typing/example.py"
+# A copy in the empty directory: mypy puts a checked file's directory on its
+# search path and climbs out of it through packages, so checking it in place
+# could resolve librsync somewhere other than site-packages.
+cp "$root/tests/typing/example.py" "$work/example.py"
+failed=()
+python3 -m mypy --strict --no-incremental example.py \
+    || failed+=("mypy --strict on tests/typing/example.py")
+
+say "stubtest librsync"
+# librsync.cli (plain Python, typed inline) imports the optional tqdm, which
+# has no type information, and is not what stubtest is for: its body is not
+# type-checked here.  Its runtime contents are still compared as usual.
+cat > "$work/stubtest.ini" <<'EOF'
+[mypy]
+[mypy-librsync.cli]
+ignore_errors = True
+EOF
+python3 -m mypy.stubtest librsync \
+    --mypy-config-file "$work/stubtest.ini" \
+    --allowlist "$root/tests/typing/stubtest_allowlist.txt" \
+    || failed+=("stubtest: librsync/*.pyi differ from the installed runtime")
+
+if ((${#failed[@]})); then
+    for what in "${failed[@]}"; do printf 'check_typing: FAIL: %s (%s)\n' "$what" "$mypy_version" >&2; done
+    exit 1
+fi
+say "typing checks passed"

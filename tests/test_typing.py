@@ -1,0 +1,88 @@
+"""The type information ships with the package and covers its public API.
+
+Cheap checks that need no mypy; scripts/check_typing.sh runs mypy --strict on
+tests/typing/example.py and stubtest against the same installed package.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import subprocess
+import sys
+import types
+
+import librsync
+import librsync._rsync as core
+from conftest import CHILD_CWD, child_env
+
+PKG = os.path.dirname(os.path.abspath(librsync.__file__))
+EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "typing", "example.py")
+
+
+def _stub(name: str) -> ast.Module:
+    with open(os.path.join(PKG, name), encoding="utf-8") as f:
+        return ast.parse(f.read(), name)
+
+
+def _bound_names(tree: ast.Module) -> set[str]:
+    """Names a stub defines or re-exports (``import x as x``) at top level."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.ImportFrom):
+            names.update(a.name for a in node.names if a.asname == a.name)
+    return names
+
+
+def _stub_all(tree: ast.Module) -> list[str]:
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and node.targets[0].id == "__all__"):
+            return list(ast.literal_eval(node.value))
+    raise AssertionError("__init__.pyi has no __all__")
+
+
+def test_marker_and_stubs_are_installed_beside_the_package():
+    for name in ("py.typed", "__init__.pyi", "_rsync.pyi"):
+        assert os.path.isfile(os.path.join(PKG, name)), f"{name} missing from {PKG}"
+    with open(os.path.join(PKG, "py.typed"), "rb") as f:
+        assert f.read().strip() == b""  # a full (not "partial\n") stub package
+
+
+def test_every_public_name_is_in_the_stub():
+    tree = _stub("__init__.pyi")
+    assert sorted(_stub_all(tree)) == sorted(librsync.__all__)
+    missing = set(librsync.__all__) - _bound_names(tree)
+    assert not missing, f"in librsync.__all__ but not exported by __init__.pyi: {missing}"
+
+
+def test_compiled_module_names_are_in_its_stub():
+    # What _rsync defines itself (classes, functions, constants); stubtest
+    # checks their signatures too, this only catches a forgotten name.
+    defined = set()
+    for name, obj in vars(core).items():
+        if name.startswith("_") or isinstance(obj, types.ModuleType):
+            continue
+        if inspect.isclass(obj) or callable(obj):
+            if getattr(obj, "__module__", None) == core.__name__:
+                defined.add(name)
+        elif isinstance(obj, (int, str, bytes, dict, tuple)):
+            defined.add(name)
+    missing = defined - _bound_names(_stub("_rsync.pyi"))
+    assert not missing, f"defined by librsync._rsync but not in _rsync.pyi: {missing}"
+
+
+def test_typed_example_runs():
+    # The program mypy checks must also be right at run time.
+    proc = subprocess.run([sys.executable, EXAMPLE], cwd=CHILD_CWD, env=child_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "expected a signature but got a delta" in proc.stdout
