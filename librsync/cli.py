@@ -352,10 +352,10 @@ def _output_errors(name: Optional[str]) -> Iterator[None]:
     try:
         yield
     except OSError as e:
-        if _is_std(name) or not isinstance(e.filename, str):
+        if name is None or _is_std(name) or not isinstance(e.filename, str):
             raise
         m = re.fullmatch(r"\.(.+)\.[0-9a-f]{12}\.tmp", os.path.basename(e.filename))
-        if m is None or m.group(1) != os.path.basename(os.path.realpath(name)):  # type: ignore[arg-type]
+        if m is None or m.group(1) != os.path.basename(os.path.realpath(name)):
             raise
         raise CliError(RS_IO_ERROR, f'Error opening "{name}" for write: '
                                     f"{e.strerror or e}") from None
