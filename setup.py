@@ -16,6 +16,7 @@ Environment switches (all optional):
 
 import os
 import sys
+import sysconfig
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -30,8 +31,26 @@ LIBRSYNC_SOURCES = [
     "emit.c", "fileutil.c", "hashtable.c", "hex.c", "job.c", "mdfour.c",
     "mksum.c", "msg.c", "netint.c", "patch.c", "readsums.c", "rollsum.c",
     "rabinkarp.c", "scoop.c", "stats.c", "sumset.c", "trace.c", "tube.c",
-    "util.c", "version.c", "whole.c", "blake2/blake2b-ref.c",
+    "util.c", "version.c", "whole.c",
 ]
+
+# BLAKE2b comes from the vendored libb2 (vendor/libb2/src, pristine) instead of
+# librsync's bundled reference copy, through two-line wrappers of ours that
+# give each build its own symbol suffix; librsync/_blake2.h defines the
+# blake2b_* functions librsync calls and forwards them to the build that
+# timed fastest at import.
+LIBB2 = os.path.join("vendor", "libb2", "src")
+BLAKE2_GLUE = os.path.join("vendor", "config", "blake2")
+BLAKE2_SOURCES = ["blake2b_ref.c"]
+# libb2's SIMD builds, x86 targets with gcc/clang only, each with the flags
+# for its instruction set.  (MSVC would need /arch flags and __cpuid instead
+# of __builtin_cpu_supports: not done, it gets the portable build.)
+BLAKE2_X86_SOURCES = {
+    "blake2b_sse2.c": ["-msse2"],
+    "blake2b_ssse3.c": ["-msse2", "-mssse3"],
+    "blake2b_sse41.c": ["-msse2", "-mssse3", "-msse4.1"],
+    "blake2b_avx.c": ["-msse2", "-mssse3", "-msse4.1", "-mavx"],
+}
 
 
 def _flag(name):
@@ -54,9 +73,20 @@ if _flag("LIBRSYNC_TRACE"):
     DEFINES.append(("DO_RS_TRACE", None))
 
 
+def _targets_x86():
+    """Whether the extension being built is for x86 (not the build machine:
+    macOS builds for another arch via ARCHFLAGS, cross builds set
+    _PYTHON_HOST_PLATFORM, which sysconfig reports)."""
+    if sys.platform == "darwin" and os.environ.get("ARCHFLAGS"):
+        return os.environ["ARCHFLAGS"].split() == ["-arch", "x86_64"]
+    return sysconfig.get_platform().endswith(("x86_64", "amd64", "i686", "i386"))
+
+
 class BuildExt(build_ext):
     def build_extensions(self):
         ctype = self.compiler.compiler_type
+        if ctype != "msvc" and _targets_x86():
+            self._add_blake2_simd()
         for ext in self.extensions:
             if ctype == "msvc":
                 ext.extra_compile_args += ["/O2", "/D_CRT_SECURE_NO_WARNINGS"]
@@ -97,6 +127,26 @@ class BuildExt(build_ext):
             self._werror_for_own_sources(ctype)
         super().build_extensions()
 
+    def _add_blake2_simd(self):
+        """libb2's SIMD builds, each compiled with its own -m flags.  Not
+        with LTO: it must not move code between builds for different
+        instruction sets (an AVX instruction inlined into the portable
+        path would fault on a CPU without AVX)."""
+        flags = {os.path.join(BLAKE2_GLUE, name): isa
+                 for name, isa in BLAKE2_X86_SOURCES.items()}
+        for ext in self.extensions:
+            ext.sources += list(flags)
+            ext.define_macros.append(("LRS_BLAKE2_X86", "1"))
+        original = self.compiler._compile
+
+        def compile_one(obj, src, ext, cc_args, extra_postargs, pp_opts):
+            isa = flags.get(os.path.normpath(src))
+            if isa is not None:
+                extra_postargs = [a for a in extra_postargs if a != "-flto"] + isa + ["-fno-lto"]
+            return original(obj, src, ext, cc_args, extra_postargs, pp_opts)
+
+        self.compiler._compile = compile_one
+
     def _werror_for_own_sources(self, ctype):
         """Warnings are errors in our translation unit only: librsync's
         vendored files have sign-compare warnings that we must not patch."""
@@ -122,13 +172,16 @@ def extensions():
     ext = Extension(
         "librsync._rsync",
         sources=["librsync/_rsync.pyx"]
-        + [os.path.join(VENDOR, name) for name in LIBRSYNC_SOURCES],
-        # Our config.h must win over anything named config.h elsewhere.
-        include_dirs=[os.path.join("vendor", "config"), VENDOR,
-                      os.path.join(VENDOR, "blake2")],
-        define_macros=DEFINES,
+        + [os.path.join(VENDOR, name) for name in LIBRSYNC_SOURCES]
+        + [os.path.join(BLAKE2_GLUE, name) for name in BLAKE2_SOURCES],
+        # Our config.h must win over anything named config.h elsewhere (libb2's
+        # blake2-impl.h includes one too).  libb2's blake2.h is the one
+        # librsync's checksum.c finds: src/blake2/ is not on the path.
+        include_dirs=[os.path.join("vendor", "config"), VENDOR, LIBB2],
+        define_macros=list(DEFINES),
         # Header-only glue included by the generated C: rebuild when it changes.
-        depends=[os.path.join("librsync", "_guards.h")],
+        depends=[os.path.join("librsync", "_guards.h"),
+                 os.path.join("librsync", "_blake2.h")],
     )
     return cythonize(
         [ext],

@@ -41,6 +41,7 @@ from ._rsync import (
     debug as debug,
     load_signature as load_signature,
     supports_trace as supports_trace,
+    blake2b_implementation as blake2b_implementation,
 )
 from ._version import __version__ as __version__
 from .exceptions import (
@@ -97,6 +98,7 @@ __all__ = [
     "RS_PARAM_ERROR",
     "debug",
     "supports_trace",
+    "blake2b_implementation",
     "MAX_SPOOL",
     "MAX_BLOCK_LEN",
     "MAX_WEAK_COLLISIONS",

@@ -256,6 +256,101 @@ C.rs_trace_to(_trace_hook)
 C.rs_trace_set_level(C.RS_LOG_INFO)
 
 
+cdef extern from "_blake2.h" nogil:
+    int lrs_blake2b_count()
+    const char *lrs_blake2b_name(int i)
+    int lrs_blake2b_supported(int i)
+    int lrs_blake2b_digest(int i, const unsigned char *data, size_t length,
+                           unsigned char *out)
+    int lrs_blake2b_select(int i)
+    int lrs_blake2b_selected()
+
+
+def blake2b_implementations():
+    """Names of the BLAKE2b builds this CPU can run, ``"ref"`` (portable C)
+    first; on x86 also libb2's ``"sse2"``, ``"ssse3"``, ``"sse41"``, ``"avx"``
+    as the CPU allows."""
+    return [lrs_blake2b_name(i).decode() for i in range(lrs_blake2b_count())
+            if lrs_blake2b_supported(i)]
+
+
+def blake2b_implementation():
+    """The BLAKE2b build that librsync's strong sums use in this process:
+    the fastest of :func:`blake2b_implementations` on this CPU, timed once at
+    import (or the one named by the ``LIBRSYNC_BLAKE2B`` environment
+    variable).  Every build gives the same digests."""
+    return lrs_blake2b_name(lrs_blake2b_selected()).decode()
+
+
+cdef int _blake2b_index(str name) except -1:
+    for i in range(lrs_blake2b_count()):
+        if lrs_blake2b_name(i).decode() == name:
+            if not lrs_blake2b_supported(i):
+                raise ValueError(f"this CPU cannot run the {name!r} BLAKE2b build")
+            return i
+    raise ValueError(f"no BLAKE2b build named {name!r} "
+                     f"(this CPU has {', '.join(blake2b_implementations())})")
+
+
+def _blake2b_digest(str name not None, const unsigned char[::1] data):
+    """BLAKE2b-256 of ``data`` by the named build (for tests)."""
+    cdef int i = _blake2b_index(name)
+    cdef unsigned char out[32]
+    cdef size_t n = data.shape[0]
+    cdef const unsigned char *p = &data[0] if n else <const unsigned char *>b""
+    if lrs_blake2b_digest(i, p, n, out) != 0:
+        raise RuntimeError(f"BLAKE2b build {name!r} failed")
+    return PyBytes_FromStringAndSize(<char *>out, 32)
+
+
+def _use_blake2b(str name not None):
+    """Make librsync use the named BLAKE2b build (tests and benchmarks; not
+    while jobs are running in other threads)."""
+    lrs_blake2b_select(_blake2b_index(name))
+
+
+cdef double _time_digest(int i, const unsigned char *p, size_t n) noexcept:
+    cdef unsigned char out[32]
+    cdef double t = _perf_counter()
+    with nogil:
+        lrs_blake2b_digest(i, p, n, out)
+        lrs_blake2b_digest(i, p, n, out)
+    return _perf_counter() - t
+
+
+def _select_blake2b():
+    """Pick the fastest BLAKE2b build this CPU supports (see _blake2.h for
+    why cpuid alone cannot say).  About a millisecond: 32 KiB hashed twice
+    per build per round, five interleaved rounds, best round kept."""
+    forced = os.environ.get("LIBRSYNC_BLAKE2B")
+    if forced:
+        try:
+            _use_blake2b(forced)
+            return
+        except ValueError as e:
+            import warnings
+            warnings.warn(f"LIBRSYNC_BLAKE2B ignored: {e}", RuntimeWarning, stacklevel=2)
+    cdef bytes sample = bytes(range(256)) * 128
+    cdef const unsigned char *p = sample
+    cdef size_t n = len(sample)
+    names = blake2b_implementations()
+    if len(names) == 1:
+        return
+    expected = _blake2b_digest("ref", sample)
+    # A build whose digest differs is never used (it cannot happen with
+    # libb2's tested code, but a miscompiled one must not corrupt sums).
+    indexes = [_blake2b_index(name) for name in names
+               if _blake2b_digest(name, sample) == expected]
+    best = {i: float("inf") for i in indexes}
+    for _ in range(5):
+        for i in indexes:
+            best[i] = min(best[i], _time_digest(i, p, n))
+    lrs_blake2b_select(min(indexes, key=best.__getitem__))
+
+
+_select_blake2b()
+
+
 cdef object _make_error(int code, str detail=None):
     """The exception for a failed job: the code, plus the most specific line
     librsync logged (not its generic "<job> job failed" summary)."""

@@ -230,7 +230,9 @@ def _version_text() -> str:
     trace = "trace enabled" if librsync.supports_trace() else "trace disabled"
     return (
         f"{PROG} {librsync.__version__} (librsync {librsync.LIBRSYNC_VERSION})\n"
-        f"Capabilities: 64 bit files, {trace}, {bar}\n"
+        f"Capabilities: 64 bit files, {trace}, {bar},\n"
+        f"  BLAKE2b: {librsync.blake2b_implementation()} "
+        f"(of {', '.join(librsync._rsync.blake2b_implementations())})\n"
         "\n"
         "Python package under the MIT license; librsync is compiled in, under the\n"
         "GNU Lesser General Public License 2.1 or later.  Both come with NO WARRANTY,\n"

@@ -8,17 +8,21 @@
 #   Debian mingw-w64:      x86_64-w64-mingw32-gcc
 #
 # For every target:
-#   1. each library source of setup.py's LIBRSYNC_SOURCES is compiled (-c)
-#      with setup.py's DEFINES, include path and code-generation flags.
+#   1. each library source of setup.py's LIBRSYNC_SOURCES and BLAKE2_SOURCES
+#      (plus, on x86 targets, BLAKE2_X86_SOURCES with their -m flags: libb2's
+#      SIMD builds) is compiled (-c) with setup.py's DEFINES, include path
+#      and code-generation flags.
 #      Upstream's pristine files may warn (counted, never fatal: we don't
 #      patch them); any error fails.
-#   2. our own C -- vendor/config/config.h and librsync/_guards.h -- is
+#   2. our own C -- vendor/config/config.h, librsync/_guards.h and
+#      librsync/_blake2.h (which defines the blake2b_* functions librsync
+#      calls, so the links below need it) -- is
 #      compiled with -Wall -Wextra -Werror in two generated translation units:
 #        ours_config.c  config.h, every header it claims exists, a use of
 #                       every function it claims exists, and static asserts
 #                       of the sizes and byte order it states; then
 #                       librsync.h + _guards.h, as the library sees them.
-#        ours_guards.c  librsync.h + _guards.h without config.h, as the
+#        ours_guards.c  librsync.h + _guards.h + _blake2.h without config.h, as the
 #                       Cython translation unit sees them.
 #   3. the object files' headers are checked for the target's format and CPU.
 #   4. every target but zig's x86_64-windows-gnu links all its objects into
@@ -84,30 +88,46 @@ found = {}
 for node in tree.body:
     if (isinstance(node, ast.Assign) and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
-            and node.targets[0].id in ("LIBRSYNC_SOURCES", "DEFINES")):
+            and node.targets[0].id in ("LIBRSYNC_SOURCES", "DEFINES", "BLAKE2_SOURCES",
+                                       "BLAKE2_X86_SOURCES")):
         found[node.targets[0].id] = ast.literal_eval(node.value)
 if not found.get("LIBRSYNC_SOURCES") or "DEFINES" not in found:
     sys.exit("setup.py: no literal LIBRSYNC_SOURCES / DEFINES list found")
 for name in found["LIBRSYNC_SOURCES"]:
     print("S", name)
+# libb2 through our wrappers: the portable build everywhere, the SIMD builds
+# (each with its -m flags) on x86 targets, as setup.py does.
+for name in found.get("BLAKE2_SOURCES", []):
+    print("B", name)
+for name, flags in found.get("BLAKE2_X86_SOURCES", {}).items():
+    print("X", name, " ".join(flags))
 for name, value in found["DEFINES"]:
     print("D", "-D%s" % name if value is None else "-D%s=%s" % (name, value))
 EOF
 )"
 VENDOR=vendor/librsync/src
-SRCS=() DEFS=()
-while read -r kind val; do
+GLUE=vendor/config/blake2
+SRCS=() DEFS=() X86_SRCS=()
+declare -A ISA_FLAGS=()
+while read -r kind val rest; do
     case "$kind" in
         S) SRCS+=("$VENDOR/$val") ;;
+        B) SRCS+=("$GLUE/$val") ;;
+        X) X86_SRCS+=("$GLUE/$val"); ISA_FLAGS[$val]="$rest" ;;
         D) DEFS+=("$val") ;;
     esac
 done <<<"$SETUP_INFO"
-for s in "${SRCS[@]}"; do [[ -f "$s" ]] || { echo "missing source $s" >&2; exit 1; }; done
+for s in "${SRCS[@]}" "${X86_SRCS[@]}"; do [[ -f "$s" ]] || { echo "missing source $s" >&2; exit 1; }; done
+is_x86() { [[ "$1" == x86_64-* || "$1" == mingw-w64 ]]; }
+srcs_for() {  # the sources setup.py compiles for a target, one per line
+    printf '%s\n' "${SRCS[@]}"
+    if is_x86 "$1"; then printf '%s\n' "${X86_SRCS[@]}"; fi
+}
 if [[ -n "$(printf '%s\n' "${SRCS[@]}" | xargs -n1 basename | sort | uniq -d)" ]]; then
     echo "two sources share a basename; object names would clash" >&2; exit 1
 fi
 # setup.py's include_dirs (our config.h first) and its non-MSVC compile flags.
-INCS=(-I vendor/config -I "$VENDOR" -I "$VENDOR/blake2")
+INCS=(-I vendor/config -I "$VENDOR" -I vendor/libb2/src)
 CFLAGS=(-O2 -fvisibility=hidden -ffunction-sections -fdata-sections "${DEFS[@]}" "${INCS[@]}")
 VENDOR_WARN=(-Wall -Wextra)
 OURS_WARN=(-Wall -Wextra -Werror)
@@ -230,10 +250,23 @@ cat >"$WORK/ours_guards.c" <<'EOF'
    unit includes it (librsync.h, no config.h), every function used. */
 #include "librsync.h"
 #include "_guards.h"
+#include "_blake2.h"
 long lrs_check_guards(const rs_signature_t *sig, uint32_t *weak);
 long lrs_check_guards(const rs_signature_t *sig, uint32_t *weak)
 {
     return lrs_worst_weak_collision(sig, 1024, weak);
+}
+/* _blake2.h as _rsync.pyx uses it; it also defines the blake2b_* functions
+   librsync's checksum.c calls, so the link below needs it. */
+int lrs_check_blake2(const uint8_t *in, size_t len, uint8_t *out);
+int lrs_check_blake2(const uint8_t *in, size_t len, uint8_t *out)
+{
+    int i, n = lrs_blake2b_count(), chosen = 0;
+    for (i = 0; i < n; i++)
+        if (lrs_blake2b_name(i) && lrs_blake2b_supported(i)
+            && lrs_blake2b_digest(i, in, len, out) == 0)
+            chosen = i;
+    return lrs_blake2b_select(chosen) + lrs_blake2b_selected();
 }
 EOF
 
@@ -269,6 +302,12 @@ compile_one() {
     local extra=("${VENDOR_WARN[@]}")
     # -I librsync: _guards.h, which the Cython file finds beside itself.
     [[ "$kind" == ours ]] && extra=("${OURS_WARN[@]}" -I librsync)
+    # libb2's SIMD builds and _blake2.h's dispatch to them: x86 only.
+    if is_x86 "$target"; then
+        extra+=(-DLRS_BLAKE2_X86=1)
+        # shellcheck disable=SC2206  # the flags are words
+        [[ -n "${ISA_FLAGS[$(basename "$src")]:-}" ]] && extra+=(${ISA_FLAGS[$(basename "$src")]})
+    fi
     # Extensions are position-independent: distutils adds -fPIC (CCSHARED)
     # on POSIX; on Windows the flag means nothing.
     [[ "$target" == *windows* || "$target" == mingw-w64 ]] || extra+=(-fPIC)
@@ -297,7 +336,7 @@ joblist() {  # the compile jobs of the target names given
     for name in "$@"; do
         mkdir -p "$WORK/$name"
         for s in "$WORK/ours_config.c" "$WORK/ours_guards.c"; do echo "$name $s ours"; done
-        for s in "${SRCS[@]}"; do echo "$name $s vendor"; done
+        srcs_for "$name" | while read -r s; do echo "$name $s vendor"; done
     done
 }
 
@@ -309,9 +348,9 @@ link_check() {
     [[ "$kind" == none ]] && { echo "-"; return; }
     # A vendor source that failed would show up as undefined symbols.
     local s
-    for s in "${SRCS[@]}"; do
+    while read -r s; do
         [[ "$(cat "$dir/$(basename "${s%.c}").rc")" == 0 ]] || { echo "skipped"; return; }
-    done
+    done < <(srcs_for "$target")
     # --no-gc-sections: with every symbol hidden, the linker would otherwise
     # drop all sections and with them the undefined references it must see.
     # shellcheck disable=SC2054  # commas inside -Wl, arguments
@@ -385,7 +424,8 @@ for t in "${TARGETS[@]}"; do
     IFS='|' read -r name fmt link <<<"$t"
     dir="$WORK/$name"
     compiled=0 errors=0 vwarn=0 ours=ok
-    for s in "${SRCS[@]}"; do
+    mapfile -t TSRCS < <(srcs_for "$name")
+    for s in "${TSRCS[@]}"; do
         b="$dir/$(basename "${s%.c}")"
         if [[ "$(cat "$b.rc")" == 0 ]]; then
             compiled=$((compiled + 1))
@@ -414,7 +454,7 @@ for t in "${TARGETS[@]}"; do
     if ((errors)) || [[ "$ours" != ok || "$format" == FAIL || "$linked" == FAIL ]]; then
         FAILED=1
     fi
-    ROWS+=("$(printf '%-20s %5s %8s %8s %-13s %s' "$name" "$compiled/${#SRCS[@]}" \
+    ROWS+=("$(printf '%-20s %5s %8s %8s %-13s %s' "$name" "$compiled/${#TSRCS[@]}" \
         "$vwarn" "$ours" "$format" "$linked")")
 done
 

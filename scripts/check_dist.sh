@@ -46,6 +46,7 @@ tar tzf "${sdist[0]}" | sed 's|^[^/]*/||' | sort > "$work/sdist.txt"
 need=(
     pyproject.toml setup.py MANIFEST.in README.md LICENSE
     vendor/librsync/COPYING vendor/librsync/VENDORED.md
+    vendor/libb2/COPYING vendor/libb2/VENDORED.md
     vendor/config/config.h
     librsync/__init__.py librsync/_rsync.pyx librsync/_librsync.pxd
     librsync/_guards.h librsync/py.typed librsync/_rsync.pyi librsync/__init__.pyi
@@ -66,8 +67,9 @@ EOF
 for c in "${c_sources[@]}"; do
     need+=("$(cd "$root" && git ls-files "vendor/librsync/src/$c" "vendor/librsync/src/*/$c" | head -1)")
 done
-# Every header of the vendored tree (the build includes them transitively).
-while read -r h; do need+=("$h"); done < <(cd "$root" && git ls-files 'vendor/librsync/src/*.h')
+# Every C file of the vendored trees and our glue (the build compiles or
+# includes them: libb2's blake2b.c through our wrappers, headers transitively).
+while read -r h; do need+=("$h"); done < <(cd "$root" && git ls-files 'vendor/*.h' 'vendor/*.c' 'librsync/*.h')
 missing=0
 for f in "${need[@]}"; do
     [[ -n "$f" ]] || { echo "  a C source listed in setup.py is not tracked"; missing=1; continue; }
