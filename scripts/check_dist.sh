@@ -65,7 +65,7 @@ EOF
 )
 (( ${#c_sources[@]} >= 20 )) || fail "could not read the C source list from setup.py (${#c_sources[@]})"
 for c in "${c_sources[@]}"; do
-    need+=("$(cd "$root" && git ls-files "vendor/librsync/src/$c" "vendor/librsync/src/*/$c" | head -1)")
+    need+=("$(cd "$root" && git ls-files "vendor/*/$c" | head -1)")
 done
 # Every C file of the vendored trees and our glue (the build compiles or
 # includes them: libb2's blake2b.c through our wrappers, headers transitively).
