@@ -876,6 +876,11 @@ def machine(args):
         "librsync_module": f"{lib.__file__} (librsync {lib.LIBRSYNC_VERSION}, "
                            f"package {lib.__version__})",
         "python_rsync": pyrsync_v,
+        # Timed at import (librsync/_blake2.h); recorded because it decides
+        # most of the signature's speed.
+        "librsync_blake2b": (f"{lib.blake2b_implementation()} (of "
+                             f"{', '.join(lib._rsync.blake2b_implementations())})"
+                             if hasattr(lib, "blake2b_implementation") else "ref (bundled)"),
     }
 
 
@@ -890,7 +895,7 @@ def report(args, res: Results, impls, mach, t_total, load_before, load_after) ->
     for line in mach["cpu"]:
         out.append(f"- {line}")
     for k in ("memory", "os", "kernel", "python", "gcc", "rdiff", "rdiff_blake2",
-              "librsync_module", "python_rsync"):
+              "librsync_module", "librsync_blake2b", "python_rsync"):
         out.append(f"- {k}: {mach[k]}")
     out += ["", "## Command", "", "```", cmd.strip(), "```", "",
             f"Rounds: {args.rounds} (interleaved; best of {args.rounds} reported). "
