@@ -169,16 +169,20 @@ def _write_cmds(cmds: List[_Cmd], write: Callable[[Any], None], counts: _Counts)
 
 # --- the ordered worker pool -------------------------------------------------------
 
-def _segments(source: Any, size: int) -> Iterator[memoryview]:
+def _segments(source: Any, size: int,
+              spare: Optional[List[bytearray]] = None) -> Iterator[memoryview]:
     """Consecutive pieces of at most ``size`` bytes: slices of a buffer, or
-    new buffers read from a file (each piece is owned by one worker)."""
+    buffers read from a file (each piece is owned by one worker).  Buffers
+    put back into ``spare`` by the consumer are filled again instead of new
+    ones: a fresh 8 MiB bytearray is zero-filled (and often faulted in) only
+    to be overwritten, about a tenth of a threaded signature's time."""
     if isinstance(source, memoryview):
         for start in range(0, source.nbytes, size):
             yield source[start:start + size]
         return
     readinto = getattr(source, "readinto", None)
     while True:
-        buf = bytearray(size)
+        buf = spare.pop() if spare else bytearray(size)
         view = memoryview(buf)
         filled = 0
         while filled < size:
@@ -240,11 +244,17 @@ def signature(source: Any, write: Callable[[Any], None], magic: int, block_len: 
             raise _rsync_error("segment signature header differs")
         return out[12:], job.stats
 
+    spare: List[bytearray] = []
+
     def consume(piece: memoryview, result: Tuple[bytes, Any]) -> None:
         write(memoryview(result[0]))
         parts.append(result[1])
+        # The worker is done with it: the next segment may be read into it.
+        if isinstance(piece.obj, bytearray) and len(piece.obj) == segment:
+            spare.append(piece.obj)
+        piece.release()
 
-    _ordered_map(body, _segments(source, segment), threads, consume)
+    _ordered_map(body, _segments(source, segment, spare), threads, consume)
     return _rsync._make_stats(
         "signature",
         sig_blocks=sum(p.sig_blocks for p in parts),

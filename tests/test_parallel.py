@@ -58,6 +58,29 @@ def test_parallel_signature_from_unseekable_file():
     assert got == librsync.signature(OLD, block_size=2048).read()
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_parallel_signature_from_file_reuses_segment_buffers(tmp_path, threads, monkeypatch):
+    """Segments read from a file go into recycled buffers: the output must
+    not change when a buffer is refilled after its worker is done, and
+    only about threads + 2 buffers are ever allocated for 48 segments."""
+    path = tmp_path / "old"
+    path.write_bytes(OLD)
+    made = []
+    real = _parallel._segments
+
+    def counting(source, size, spare=None):
+        for piece in real(source, size, spare):
+            if not any(piece.obj is b for b in made):
+                made.append(piece.obj)
+            yield piece
+
+    monkeypatch.setattr(_parallel, "_segments", counting)
+    with open(path, "rb") as f:
+        got = librsync.signature(f, block_size=256, threads=threads).read()
+    assert got == librsync.signature(OLD, block_size=256).read()
+    assert len(made) <= threads + 2
+
+
 def test_parallel_signature_stats():
     serial, parallel = [], []
     librsync.signature(OLD, stats=serial.append)
