@@ -37,8 +37,8 @@ LIBRSYNC_SOURCES = [
 # BLAKE2b comes from the vendored libb2 (vendor/libb2/src, pristine) instead of
 # librsync's bundled reference copy, through two-line wrappers of ours that
 # give each build its own symbol suffix; librsync/_blake2.h defines the
-# blake2b_* functions librsync calls and forwards them to the build that
-# timed fastest at import.
+# blake2b_* functions librsync calls and forwards them to the build chosen
+# at import (the newest SIMD build unless the portable one times clearly faster).
 LIBB2 = os.path.join("vendor", "libb2", "src")
 BLAKE2_GLUE = os.path.join("vendor", "config", "blake2")
 BLAKE2_SOURCES = ["blake2b_ref.c"]

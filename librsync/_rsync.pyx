@@ -276,9 +276,10 @@ def blake2b_implementations():
 
 def blake2b_implementation():
     """The BLAKE2b build that librsync's strong sums use in this process:
-    the fastest of :func:`blake2b_implementations` on this CPU, timed once at
-    import (or the one named by the ``LIBRSYNC_BLAKE2B`` environment
-    variable).  Every build gives the same digests."""
+    the newest SIMD build of :func:`blake2b_implementations` unless the
+    portable ``"ref"`` build timed clearly faster at import (or the one named
+    by the ``LIBRSYNC_BLAKE2B`` environment variable).  Every build gives the
+    same digests."""
     return lrs_blake2b_name(lrs_blake2b_selected()).decode()
 
 
@@ -339,22 +340,17 @@ def _select_blake2b():
     names = blake2b_implementations()
     if len(names) == 1:
         return
-    expected = _blake2b_digest("ref", sample)
+    newest = names[len(names) - 1]  # no wraparound in this module
     # A build whose digest differs is never used (it cannot happen with
     # libb2's tested code, but a miscompiled one must not corrupt sums).
-    candidates = [names[0], names[len(names) - 1]]  # no wraparound here
-    indexes = []
-    for name in candidates:
-        if _blake2b_digest(name, sample) == expected:
-            indexes.append(_blake2b_index(name))
-    if len(indexes) == 1:
-        lrs_blake2b_select(indexes[0])
+    if _blake2b_digest(newest, sample) != _blake2b_digest("ref", sample):
+        _use_blake2b("ref")
         return
-    best = {i: float("inf") for i in indexes}
+    cdef int portable = _blake2b_index("ref"), simd = _blake2b_index(newest)
+    best = {portable: float("inf"), simd: float("inf")}
     for _ in range(15):
-        for i in indexes:
+        for i in (portable, simd):
             best[i] = min(best[i], _time_digest(i, p, n))
-    portable, simd = indexes
     # The SIMD build unless the portable one is clearly faster.  Within
     # noise either is right, but timings on a busy machine flip between
     # them (same CPU, 1.2x apart in steady state), and the SIMD build is
