@@ -27,6 +27,8 @@ __all__ = [
     "open_sink",
     "check_reader",
     "check_writer",
+    "open_basis",
+    "regular_fd",
 ]
 
 #: Size above which the default output (a SpooledTemporaryFile) moves to disk.
@@ -113,6 +115,53 @@ def open_source(obj: object, what: str) -> Iterator[Source]:
         return
     check_reader(obj, what)
     yield obj
+
+
+def regular_fd(f: Any) -> int | None:
+    """The descriptor of the regular file behind ``f``, or None (pipes,
+    sockets, in-memory files, and spooled files, whose ``fileno()`` would
+    force them onto disk)."""
+    if isinstance(f, tempfile.SpooledTemporaryFile):
+        return None
+    try:
+        fd = f.fileno()
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return int(fd)
+    except (AttributeError, OSError, ValueError):
+        pass
+    return None
+
+
+def open_basis(obj: object, what: str) -> tuple[Any, int, bool]:
+    """What a patch reads COPY data from, as ``(basis, fd, owned)`` for the
+    driver's PatchJob: a bytes-like object (read by pointer) or a seekable
+    binary reader; ``fd`` the descriptor to ``pread`` (-1: use the reader);
+    ``owned`` when the basis is a file opened here from a path, for the job
+    to close when it ends."""
+    if type(obj) is bytes or type(obj) is bytearray:
+        return obj, -1, False  # the common case for many small patches
+    if is_path(obj):
+        f = open(obj, "rb")  # type: ignore[arg-type, call-overload]
+        fd = regular_fd(f)
+        return f, -1 if fd is None else fd, True
+    view = as_buffer(obj)  # refuses non-contiguous data
+    if view is not None:
+        view.release()
+        return obj, -1, False
+    check_reader(obj, what)
+    try:
+        seekable = obj.seekable()  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        seekable = hasattr(obj, "seek")
+    if not seekable:
+        raise ValueError(f"{what} must be seekable (COPY commands read it "
+                         "at any offset); pass a regular file, bytes or mmap")
+    fd = regular_fd(obj)
+    if fd is None:
+        return obj, -1, False
+    if getattr(obj, "writable", lambda: False)():
+        obj.flush()  # type: ignore[attr-defined]  # pread bypasses Python's write buffer
+    return obj, fd, False
 
 
 def source_size(src: Source) -> int:

@@ -22,12 +22,15 @@ always valid (tests/test_parallel.py applies it with rdiff too).
 from __future__ import annotations
 
 import collections
+import contextlib
 import concurrent.futures
-import struct
+import threading
 import time
 from typing import Any, Callable, Iterator, List, Optional, Tuple
 
-from . import _rsync
+from . import _format, _rsync
+from ._format import COPY as _COPY
+from .exceptions import RS_INTERNAL_ERROR, error_for_code
 
 # Segment sizes: large enough that per-job set-up and seams are negligible,
 # small enough to bound memory at (threads + 1) segments (1 GiB with
@@ -39,34 +42,23 @@ DELTA_SEGMENT = 8 << 20
 # gain).
 MAX_SEAM_RESCAN = 8 << 20
 
-_DELTA_MAGIC = struct.pack(">I", _rsync.RS_DELTA_MAGIC)
-_END = b"\x00"
 
-# --- delta commands (prototab.h) --------------------------------------------------
-_LITERAL, _COPY = 1, 2
-_SIZES = (1, 2, 4, 8)
-
-
-def _int_len(value: int) -> int:
-    # rs_int_len in netint.c: the smallest of 1, 2, 4, 8 bytes that holds it.
-    for n in _SIZES:
-        if value < (1 << (8 * n)):
-            return n
-    raise ValueError("value does not fit in 8 bytes")
+def check_threads(threads: object) -> int:
+    """``threads`` as the one-shot functions and jobs take it: an int >= 1."""
+    if type(threads) is int and threads == 1:
+        return 1
+    if not isinstance(threads, int) or isinstance(threads, bool):
+        raise TypeError(f"threads must be an int, not {type(threads).__name__}")
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, not {threads}")
+    return int(threads)
 
 
-def _encode(kind: int, a: int, b: int = 0) -> bytes:
-    """Encode a LITERAL (a = length) or COPY (a = position, b = length)
-    command header exactly as librsync's emit.c does."""
-    if kind == _LITERAL:
-        if a <= 64:
-            return bytes([a])
-        n = _int_len(a)
-        return bytes([0x41 + _SIZES.index(n)]) + a.to_bytes(n, "big")
-    pn, ln = _int_len(a), _int_len(b)
-    op = 0x45 + 4 * _SIZES.index(pn) + _SIZES.index(ln)
-    return bytes([op]) + a.to_bytes(pn, "big") + b.to_bytes(ln, "big")
+def _rsync_error(text: str) -> Exception:
+    return error_for_code(RS_INTERNAL_ERROR, text)
 
+
+# --- delta commands, as the seam re-scan needs them -------------------------------
 
 class _Cmd:
     """One delta command: its kind, the span of new-file bytes it produces,
@@ -82,43 +74,11 @@ class _Cmd:
 
 
 def _parse(delta: bytes) -> List[_Cmd]:
-    """Commands of a delta that librsync just produced (magic, ..., END)."""
+    """Commands of a delta that librsync just produced, each keeping its
+    encoding (a LITERAL's holds its data)."""
     view = memoryview(delta)
-    if bytes(view[:4]) != _DELTA_MAGIC or bytes(view[-1:]) != _END:
-        raise _rsync_error("segment delta is not framed as expected")
-    cmds: List[_Cmd] = []
-    i, end = 4, len(view) - 1
-    while i < end:
-        op = view[i]
-        start = i
-        i += 1
-        if 1 <= op <= 0x44:
-            if op <= 0x40:
-                n = op
-            else:
-                size = _SIZES[op - 0x41]
-                n = int.from_bytes(view[i:i + size], "big")
-                i += size
-            cmds.append(_Cmd(_LITERAL, i, n, view[start:i + n]))
-            i += n
-        elif 0x45 <= op <= 0x54:
-            k = op - 0x45
-            ps, ls = _SIZES[k // 4], _SIZES[k % 4]
-            pos = int.from_bytes(view[i:i + ps], "big")
-            length = int.from_bytes(view[i + ps:i + ps + ls], "big")
-            i += ps + ls
-            cmds.append(_Cmd(_COPY, pos, length, view[start:i]))
-        else:
-            raise _rsync_error(f"unexpected command {op:#04x} in a segment delta")
-    if i != end:
-        raise _rsync_error("segment delta ends inside a command")
-    return cmds
-
-
-def _rsync_error(text: str) -> Exception:
-    from .exceptions import RS_INTERNAL_ERROR, error_for_code
-
-    return error_for_code(RS_INTERNAL_ERROR, text)
+    return [_Cmd(c.kind, c.pos, c.length, view[c.start:c.end])
+            for c in _format.parse_delta(view)]
 
 
 def _output_len(cmds: List[_Cmd]) -> int:
@@ -152,7 +112,7 @@ class _Counts:
 def _write_cmds(cmds: List[_Cmd], write: Callable[[Any], None], counts: _Counts) -> None:
     for c in cmds:
         if c.kind == _COPY:
-            encoded = c.raw if c.raw is not None else _encode(_COPY, c.pos, c.length)
+            encoded = c.raw if c.raw is not None else _format.encode_copy(c.pos, c.length)
             counts.copy_cmds += 1
             counts.copy_bytes += c.length
             counts.copy_cmdbytes += len(encoded)
@@ -228,113 +188,178 @@ def _ordered_map(fn: Callable[[memoryview], Any], pieces: Iterator[memoryview], 
 
 # --- signature -----------------------------------------------------------------------
 
-def signature(source: Any, write: Callable[[Any], None], magic: int, block_len: int,
-              strong_len: int, threads: int) -> Any:
-    """Write the signature of ``source``; return its merged Stats."""
-    started = time.perf_counter()
-    parts: List[Any] = []
-    header = struct.pack(">III", magic, block_len, strong_len)
-    write(memoryview(header))
-    segment = max(1, SIGNATURE_SEGMENT // block_len) * block_len
+class _JobState:
+    """The rules every job follows (as the driver's jobs do): one thread at a
+    time, nothing after finish, failure or close."""
 
-    def body(piece: memoryview) -> Tuple[bytes, Any]:
-        job = _rsync.SignatureJob(block_len, strong_len, magic)
-        out = job.finish(piece)
-        if out[:12] != header:
-            raise _rsync_error("segment signature header differs")
-        return out[12:], job.stats
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self.state = "running"
+        self.finish_called = False
 
-    spare: List[bytearray] = []
+    def enter(self) -> None:
+        if not self._lock.acquire(blocking=False):
+            raise RuntimeError(f"{self._name} is being used by another thread")
+        if self.state == "running":
+            return
+        self._lock.release()
+        if self.state == "finished":
+            raise ValueError(f"{self._name} is already finished")
+        if self.state == "failed":
+            raise ValueError(f"{self._name} failed earlier and cannot continue")
+        raise ValueError(f"{self._name} is closed")
 
-    def consume(piece: memoryview, result: Tuple[bytes, Any]) -> None:
-        write(memoryview(result[0]))
-        parts.append(result[1])
-        # The worker is done with it: the next segment may be read into it.
-        if isinstance(piece.obj, bytearray) and len(piece.obj) == segment:
-            spare.append(piece.obj)
-        piece.release()
+    def leave(self) -> None:
+        self._lock.release()
 
-    _ordered_map(body, _segments(source, segment, spare), threads, consume)
-    return _rsync._make_stats(
-        "signature",
-        sig_blocks=sum(p.sig_blocks for p in parts),
-        block_len=block_len,
-        in_bytes=sum(p.in_bytes for p in parts),
-        out_bytes=len(header) + sum(p.out_bytes - len(header) for p in parts),
-        elapsed=time.perf_counter() - started)
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
 
 
-class SignatureStream:
-    """The engine of ``SignatureJob(threads=N)``: the streaming form of
-    :func:`signature`.  Input is cut into whole-block segments as it
-    arrives; workers compute their sums while the caller feeds more, and
-    the bodies are returned in order.  At most ``threads + 1`` segments
-    are in flight, plus the partial one being filled."""
+def _check_data(data: Any) -> memoryview:
+    if data is None:
+        data = b""
+    if isinstance(data, str):
+        raise TypeError(f"data must be a bytes-like object, not {type(data).__name__}")
+    try:
+        return memoryview(data).cast("B")
+    except TypeError:
+        raise TypeError(f"data must be a bytes-like object, not {type(data).__name__}") from None
 
-    def __init__(self, magic: int, block_len: int, strong_len: int, threads: int) -> None:
-        self._magic, self._block_len, self._strong_len = magic, block_len, strong_len
-        self._header = struct.pack(">III", magic, block_len, strong_len)
-        self._segment = max(1, SIGNATURE_SEGMENT // block_len) * block_len
-        self._threads = threads
+
+class ParallelSignatureJob:
+    """``SignatureJob(threads=N)``: the signature of whole-block segments
+    (8 MiB) computed in N worker threads, each by a driver SignatureJob.
+
+    Same interface as the driver's jobs: :meth:`update` / :meth:`finish`
+    for streaming (input is cut into segments as it arrives; workers
+    compute their sums while the caller feeds more; bodies come back in
+    order), :meth:`run` for a whole source (read straight into recycled
+    segment buffers), ``stats``, ``close()``.  At most ``threads + 1``
+    segments are in flight.  Output is byte-identical to one job's: each
+    block's sums depend only on that block.
+    """
+
+    def __init__(self, block_size: int = 0, strong_len: int = 0,
+                 magic: int = _rsync.RS_RK_BLAKE2_SIG_MAGIC, file_size: int = -1, *,
+                 threads: int = 2) -> None:
+        self.threads = check_threads(threads)
+        # A driver job validates and resolves the parameters exactly as a
+        # one-thread signature would, and writes nothing.
+        probe = _rsync.SignatureJob(block_size, strong_len, magic, file_size)
+        probe.close()
+        self.magic, self.block_len, self.strong_len = probe.magic, probe.block_len, probe.strong_len
+        self._header = _format.SIGNATURE_HEADER.pack(self.magic, self.block_len, self.strong_len)
+        self._segment = max(1, SIGNATURE_SEGMENT // self.block_len) * self.block_len
+        self._rules = _JobState(type(self).__name__)
         self._pool: Optional[concurrent.futures.ThreadPoolExecutor] = None
         self._pending: collections.deque = collections.deque()
         self._buf = bytearray()
-        self._parts: List[Any] = []
+        self._blocks = 0
         self._header_sent = False
         self._started = time.perf_counter()
         self._ended: Optional[float] = None
         self.in_bytes = 0
         self.out_bytes = 0
 
-    def _body(self, piece: bytes) -> Tuple[bytes, Any]:
-        job = _rsync.SignatureJob(self._block_len, self._strong_len, self._magic)
+    # -- one segment, in a worker -----------------------------------------------
+
+    def _body(self, piece: Any) -> Tuple[bytes, int]:
+        job = _rsync.SignatureJob(self.block_len, self.strong_len, self.magic)
         out = job.finish(piece)
-        if out[:12] != self._header:
+        if out[:len(self._header)] != self._header:
             raise _rsync_error("segment signature header differs")
-        return out[12:], job.stats
+        return out[len(self._header):], job.stats.sig_blocks
 
-    def _submit(self, piece: bytes) -> None:
-        if self._pool is None:
-            self._pool = concurrent.futures.ThreadPoolExecutor(
-                self._threads, thread_name_prefix="librsync")
-        self._pending.append(self._pool.submit(self._body, piece))
+    def _take(self, result: Tuple[bytes, int]) -> bytes:
+        body, blocks = result
+        self._blocks += blocks
+        return body
 
-    def _collect(self, out: List[bytes]) -> None:
-        body, stats = self._pending.popleft().result()
-        self._parts.append(stats)
-        out.append(body)
+    def _start(self) -> bytes:
+        if self._header_sent:
+            return b""
+        self._header_sent = True
+        return self._header
+
+    # -- streaming ------------------------------------------------------------------
 
     def _feed(self, data: Any, final: bool) -> bytes:
-        out: List[bytes] = []
-        if not self._header_sent:
-            out.append(self._header)
-            self._header_sent = True
-        view = memoryview(data).cast("B")
-        self.in_bytes += view.nbytes
-        self._buf += view
-        view.release()
-        while len(self._buf) >= self._segment or (final and self._buf):
-            piece = bytes(self._buf[:self._segment])
-            del self._buf[:self._segment]
-            self._submit(piece)
-            if len(self._pending) > self._threads:
-                self._collect(out)  # bounds memory: wait for the oldest
-        while self._pending and (final or self._pending[0].done()):
-            self._collect(out)
-        if final:
-            self.close()
-            self._ended = time.perf_counter()
+        view = _check_data(data)
+        with self._call(final):
+            out: List[bytes] = [self._start()]
+            self.in_bytes += view.nbytes
+            self._buf += view
+            view.release()
+            while len(self._buf) >= self._segment or (final and self._buf):
+                piece = bytes(self._buf[:self._segment])
+                del self._buf[:self._segment]
+                if self._pool is None:
+                    self._pool = concurrent.futures.ThreadPoolExecutor(
+                        self.threads, thread_name_prefix="librsync")
+                self._pending.append(self._pool.submit(self._body, piece))
+                if len(self._pending) > self.threads:
+                    out.append(self._take(self._pending.popleft().result()))
+            while self._pending and (final or self._pending[0].done()):
+                out.append(self._take(self._pending.popleft().result()))
         result = b"".join(out)
         self.out_bytes += len(result)
         return result
 
     def update(self, data: Any) -> bytes:
+        """Feed ``data`` (bytes-like) and return the output ready so far."""
         return self._feed(data, False)
 
     def finish(self, data: Any = b"") -> bytes:
+        """Feed the last ``data``, end the input, and return the rest of the
+        output.  The workers stop; ``stats`` stays available."""
         return self._feed(data, True)
 
-    def close(self) -> None:
+    # -- a whole source ---------------------------------------------------------------
+
+    def run(self, source: Any, write: Callable[[Any], None]) -> None:
+        """Read ``source`` (bytes-like or binary reader) to its end and pass
+        the signature to ``write`` in order."""
+        with self._call(True):
+            write(memoryview(self._start()))
+            self.out_bytes += len(self._header)
+            spare: List[bytearray] = []
+
+            def consume(piece: memoryview, result: Tuple[bytes, int]) -> None:
+                body = self._take(result)
+                self.in_bytes += piece.nbytes
+                self.out_bytes += len(body)
+                write(memoryview(body))
+                # The worker is done with it: the next segment may be read into it.
+                if isinstance(piece.obj, bytearray) and len(piece.obj) == self._segment:
+                    spare.append(piece.obj)
+                piece.release()
+
+            with _as_view(source) as src:
+                _ordered_map(self._body, _segments(src, self._segment, spare),
+                             self.threads, consume)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _call(self, final: bool) -> Iterator[None]:
+        """Every call's rules in one place: one thread at a time, and a
+        failure (or interrupt) ends the job, stopping its workers."""
+        self._rules.enter()
+        try:
+            self._rules.finish_called = final
+            yield
+            if final:
+                self._end("finished")
+        except BaseException:
+            self._end("failed")
+            raise
+        finally:
+            self._rules.leave()
+
+    def _end(self, state: str) -> None:
         for future in self._pending:
             future.cancel()
         self._pending.clear()
@@ -342,15 +367,64 @@ class SignatureStream:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        if self._rules.state == "running":
+            self._rules.state = state
+            self._ended = time.perf_counter()
 
+    def close(self) -> None:
+        """Stop the workers and free the buffers.  Idempotent; a job that did
+        not finish cannot be used afterwards."""
+        if self._rules.busy:
+            raise RuntimeError(f"{type(self).__name__} is being used by another thread")
+        self._end("closed")
+
+    def __enter__(self) -> "ParallelSignatureJob":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def finished(self) -> bool:
+        """True once the job has produced all of its output."""
+        return self._rules.state == "finished"
+
+    @property
+    def unused_data(self) -> bytes:
+        """Always empty: a signature job uses all of its input."""
+        return b""
+
+    @property
     def stats(self) -> Any:
-        return _rsync._make_stats(
-            "signature",
-            sig_blocks=sum(p.sig_blocks for p in self._parts),
-            block_len=self._block_len,
-            in_bytes=self.in_bytes,
-            out_bytes=self.out_bytes,
+        """A :class:`Stats` snapshot of the work so far."""
+        return _rsync.make_stats(
+            "signature", sig_blocks=self._blocks, block_len=self.block_len,
+            in_bytes=self.in_bytes, out_bytes=self.out_bytes,
             elapsed=(self._ended or time.perf_counter()) - self._started)
+
+    def __repr__(self) -> str:
+        return (f"<SignatureJob {_format.magic_name(self.magic)} threads={self.threads} "
+                f"block_len={self.block_len} strong_len={self.strong_len} "
+                f"in={self.in_bytes} out={self.out_bytes} {self._rules.state}>")
+
+
+class _as_view:
+    """A bytes-like source as a flat memoryview (released after), a reader
+    as itself."""
+
+    def __init__(self, source: Any) -> None:
+        self._view: Optional[memoryview] = None
+        try:
+            self._view = memoryview(source).cast("B")
+        except TypeError:
+            self._source = source
+
+    def __enter__(self) -> Any:
+        return self._view if self._view is not None else self._source
+
+    def __exit__(self, *exc: object) -> None:
+        if self._view is not None:
+            self._view.release()
 
 
 # --- delta ----------------------------------------------------------------------------
@@ -377,7 +451,7 @@ class _DeltaJoiner:
         self.in_bytes += len(data)
         cmds = _parse(delta_bytes)
         if not self.started:
-            self._emit(_DELTA_MAGIC)
+            self._emit(_format.DELTA_MAGIC)
             self.started = True
         else:
             self._fix_seam(cmds, data)
@@ -387,10 +461,10 @@ class _DeltaJoiner:
 
     def finish(self) -> None:
         if not self.started:
-            self._emit(_DELTA_MAGIC)
+            self._emit(_format.DELTA_MAGIC)
         _write_cmds(self.held, self.write, self.counts)
         self.held = []
-        self._emit(_END)
+        self._emit(bytes([_format.END]))
 
     def _emit(self, data: bytes) -> None:
         self.counts.out_bytes += len(data)
@@ -431,23 +505,55 @@ class _DeltaJoiner:
         right[:first + 1] = rest
 
 
-def delta(source: Any, write: Callable[[Any], None], sig: Any, threads: int) -> Any:
-    """Write the delta of ``source`` against loaded signature ``sig``;
-    return merged Stats."""
-    started = time.perf_counter()
-    segment = max(DELTA_SEGMENT, 4 * (sig.block_len + 65536))
-    joiner = _DeltaJoiner(sig, write)
+class ParallelDeltaJob:
+    """``delta(threads=N)``: segments of the new file searched in N worker
+    threads against one shared signature, joined into one delta with the
+    seams re-scanned.  A whole-source job: :meth:`run` and ``stats``."""
 
-    def body(piece: memoryview) -> Tuple[bytes, Any]:
-        job = _rsync.DeltaJob(sig)
-        out = job.finish(piece)
-        return out, job.stats
+    def __init__(self, sig: Any, threads: int) -> None:
+        if type(sig) is not _rsync.Signature:
+            raise TypeError(f"signature must be a loaded Signature, not {type(sig).__name__}")
+        sig.block_len  # refuses a Signature that is not loaded
+        self.signature = sig
+        self.threads = check_threads(threads)
+        self._stats: Any = None
 
-    _ordered_map(body, _segments(source, segment), threads, joiner.add)
-    joiner.finish()
-    n = joiner.counts
-    return _rsync._make_stats(
-        "delta", lit_cmds=n.lit_cmds, lit_bytes=n.lit_bytes, lit_cmdbytes=n.lit_cmdbytes,
-        copy_cmds=n.copy_cmds, copy_bytes=n.copy_bytes, copy_cmdbytes=n.copy_cmdbytes,
-        in_bytes=joiner.in_bytes, out_bytes=n.out_bytes,
-        elapsed=time.perf_counter() - started)
+    def run(self, source: Any, write: Callable[[Any], None]) -> None:
+        """Write the delta of ``source`` (bytes-like or binary reader)."""
+        if self._stats is not None:
+            raise ValueError(f"{type(self).__name__} is already finished")
+        started = time.perf_counter()
+        sig = self.signature
+        segment = max(DELTA_SEGMENT, 4 * (sig.block_len + 65536))
+        joiner = _DeltaJoiner(sig, write)
+
+        def body(piece: memoryview) -> Tuple[bytes, Any]:
+            job = _rsync.DeltaJob(sig)
+            out = job.finish(piece)
+            return out, job.stats
+
+        with _as_view(source) as src:
+            _ordered_map(body, _segments(src, segment), self.threads, joiner.add)
+        joiner.finish()
+        n = joiner.counts
+        self._stats = _rsync.make_stats(
+            "delta", lit_cmds=n.lit_cmds, lit_bytes=n.lit_bytes, lit_cmdbytes=n.lit_cmdbytes,
+            copy_cmds=n.copy_cmds, copy_bytes=n.copy_bytes, copy_cmdbytes=n.copy_cmdbytes,
+            in_bytes=joiner.in_bytes, out_bytes=n.out_bytes,
+            elapsed=time.perf_counter() - started)
+
+    @property
+    def stats(self) -> Any:
+        """The joined delta's :class:`Stats` (after :meth:`run`)."""
+        if self._stats is None:
+            raise ValueError("statistics are known once run() has finished")
+        return self._stats
+
+    def close(self) -> None:
+        """Nothing to free: workers end with :meth:`run`."""
+
+    def __enter__(self) -> "ParallelDeltaJob":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

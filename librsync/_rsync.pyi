@@ -67,6 +67,9 @@ RS_DEFAULT_MIN_STRONG_LEN: Final[int]
 
 RESULT_CODES: Final[dict[str, int]]
 MAGIC_NAMES: Final[dict[int, str]]
+# Signature magic -> its strong sum's full length.
+SIGNATURE_MAGICS: Final[dict[int, int]]
+RS_MAX_STRONG_SUM_LENGTH: Final[int]
 
 MAX_BLOCK_LEN: Final[int]
 DEFAULT_BUFFER_SIZE: Final[int]
@@ -122,7 +125,7 @@ class Stats:
     def __eq__(self, value: object, /) -> bool: ...
     __hash__: ClassVar[None]  # type: ignore[assignment]
 
-def _make_stats(
+def make_stats(
     op: str,
     *,
     lit_cmds: int = 0,
@@ -159,16 +162,14 @@ class _Job:
     def out_bytes(self) -> int: ...
     def update(self, data: ReadableBuffer) -> bytes: ...
     def finish(self, data: ReadableBuffer = b"") -> bytes: ...
-    # Internal drivers used by librsync/__init__.py and _parallel.py.
-    def _drive(self, source: memoryview | _Reader, write: _WriteFunc | None) -> None: ...
-    def _run_whole(self, data: bytes | bytearray, out: Any, expected_output: int) -> Any: ...
+    def run(self, source: ReadableBuffer | _Reader, write: _WriteFunc | None) -> None: ...
 
 def check_signature_args(block_size: int, strong_len: int, magic: int) -> None: ...
 def signature_args(
     file_size: int, block_size: int = 0, strong_len: int = 0, magic: int = ...
 ) -> tuple[int, int, int]: ...
 
-@final
+@disjoint_base
 class SignatureJob(_Job):
     """Incremental signature: feed the old file, get signature bytes back."""
 
@@ -178,8 +179,6 @@ class SignatureJob(_Job):
         strong_len: int = 0,
         magic: int = ...,
         file_size: int = -1,
-        *,
-        threads: int = 1,
     ) -> None: ...
     @property
     def magic(self) -> int: ...
@@ -187,8 +186,6 @@ class SignatureJob(_Job):
     def block_len(self) -> int: ...
     @property
     def strong_len(self) -> int: ...
-    @property
-    def threads(self) -> int: ...
 
 @final
 class Signature:
@@ -214,18 +211,23 @@ class LoadSignatureJob(_Job):
     @property
     def signature(self) -> Signature: ...
 
-def load_signature(s: _Input, *, max_blocks: int | None = None) -> Signature: ...
-
-@final
+@disjoint_base
 class DeltaJob(_Job):
-    """Incremental delta of a new file against a signature."""
+    """Incremental delta of a new file against a loaded signature."""
 
-    def __init__(self, signature: Signature | _Input) -> None: ...
+    def __init__(self, signature: Signature) -> None: ...
     @property
     def signature(self) -> Signature: ...
 
-@final
+@disjoint_base
 class PatchJob(_Job):
     """Incremental patch: feed a delta, get the new file back."""
 
-    def __init__(self, basis: _Basis, max_length: int | None = None) -> None: ...
+    def __init__(
+        self,
+        basis: ReadableBuffer | _SupportsSeekRead | _SupportsSeekReadinto,
+        max_length: int | None = None,
+        *,
+        fd: int = -1,
+        close_basis: bool = False,
+    ) -> None: ...

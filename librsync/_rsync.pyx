@@ -2,9 +2,12 @@
 # cython: cdivision=True
 """The job driver: runs librsync's ``rs_job_iter`` state machines.
 
-Everything that touches librsync's C API is here; argument kinds (paths, files,
-bytes) are sorted out by ``_files.py`` and the public functions live in
-``__init__.py``.  The rules this file follows, and why:
+Everything that touches librsync's C API is here, and nothing above it: this
+module imports no other part of the package except ``exceptions``.  Jobs take
+buffers and binary readers/writers only; argument kinds (paths, spooled
+files, descriptors) are decided by ``_files.py``, threads by
+``_parallel.py``, and the public functions live in ``_api.py``.  The rules
+this file follows, and why:
 
 * The GIL is released around every ``rs_job_iter`` call, so jobs in different
   threads run in parallel.  A job object itself is used by one thread at a
@@ -36,16 +39,11 @@ from libc.string cimport memcpy, memmove
 
 cimport librsync._librsync as C
 
-import io
 import logging
 import os
-import stat as _stat
-import sys
-import tempfile
 import threading
 import time
 
-from librsync import _files
 from librsync.exceptions import LimitExceededError, error_for_code
 
 
@@ -177,6 +175,10 @@ cdef dict _SIG_MAGICS = {
     RS_RK_MD4_SIG_MAGIC: RS_MD4_SUM_LENGTH,
     RS_RK_BLAKE2_SIG_MAGIC: RS_BLAKE2_SUM_LENGTH,
 }
+#: The signature magics librsync knows, each with its hash's full length.
+SIGNATURE_MAGICS = dict(_SIG_MAGICS)
+#: No strong sum is longer (librsync.h).
+RS_MAX_STRONG_SUM_LENGTH = C.RS_MAX_STRONG_SUM_LENGTH
 
 MAGIC_NAMES = {
     RS_DELTA_MAGIC: "delta",
@@ -422,11 +424,12 @@ cdef class Stats:
     __hash__ = None
 
 
-def _make_stats(str op, *, long long lit_cmds=0, long long lit_bytes=0,
+def make_stats(str op, *, long long lit_cmds=0, long long lit_bytes=0,
                 long long lit_cmdbytes=0, long long copy_cmds=0, long long copy_bytes=0,
                 long long copy_cmdbytes=0, long long sig_blocks=0, long long block_len=0,
                 long long in_bytes=0, long long out_bytes=0, double elapsed=0.0):
-    """Stats for work split over several jobs (threads=N)."""
+    """A :class:`Stats` for work that no single job did (``threads=N``
+    engines add up their segment jobs' work)."""
     cdef Stats s = Stats.__new__(Stats)
     s.op = op
     s.lit_cmds, s.lit_bytes, s.lit_cmdbytes = lit_cmds, lit_bytes, lit_cmdbytes
@@ -536,6 +539,10 @@ cdef class _Job:
             self._job = NULL
         self._state = state
         self._pending = bytearray()
+        # No more output can come: a finished job holds no 1 MiB buffer.
+        self._outbuf = None
+        self._outp = NULL
+        self._outsize = 0
         self._release_inputs()
         return 0
 
@@ -717,37 +724,61 @@ cdef class _Job:
 
     # -- streaming entry points (used by the public job classes) -------------
 
-    cdef bytes _feed(self, object data, bint final):
+    # -- the one way into a job's work ---------------------------------------
+
+    cdef int _work(self, object data, object reader, bint final, object write) except -1:
+        """Run the job over ``data`` (a buffer) or ``reader`` (a binary file
+        read to its end), with the busy flag held and the job marked failed
+        if anything goes wrong.  Every entry point (update, finish, run)
+        comes through here, so the rules live in one place."""
+        cdef bint done
+        self._enter()
+        try:
+            if self._state == ST_FINISHED:
+                # The stream ended by itself earlier (a patch read END): keep
+                # whatever trails it, as zlib does.
+                self._unused += bytes(memoryview(data).cast("B"))
+                self._finish_called = final
+                return 0
+            self._finish_called = final
+            try:
+                if reader is not None:
+                    done = self._drive_file(reader, write)
+                elif write is not None:
+                    done = self._drive_buffer(data, write)
+                else:
+                    done = self._step(data, final)
+                if done:
+                    self._on_done()
+                    self._finish_job(ST_FINISHED)
+                elif final:
+                    raise _make_error(C.RS_INTERNAL_ERROR,
+                                      "job blocked after the end of its input")
+            except BaseException:
+                self._finish_job(ST_FAILED)
+                raise
+        finally:
+            self._busy = False
+        return 0
+
+    cdef bint _step(self, object data, bint final) except -1:
+        """One update()/finish() call: pump ``data`` after what earlier calls
+        left unconsumed, collecting output; keep what librsync leaves."""
         cdef Py_buffer view
         cdef bint have_view = False
         cdef bint done = False
         cdef size_t n
         cdef char *base
-        if data is None:
-            data = b""
-        if isinstance(data, (str, os.PathLike)) or not PyObject_CheckBuffer(data):
-            raise TypeError(
-                f"data must be a bytes-like object, not {type(data).__name__}")
-        self._enter()
-        if self._state == ST_FINISHED:
-            # The stream ended by itself earlier (a patch read END): keep
-            # whatever trails it, as zlib does.
-            self._unused += bytes(memoryview(data).cast("B"))
-            self._finish_called = final
-            self._busy = False
-            return b""
-        self._finish_called = final
-        self._collected = []
+        PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+        have_view = True
         try:
-            PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
-            have_view = True
             if len(self._pending) or (not final and <size_t>view.len < self._min_window):
                 # Join with the unconsumed tail (only delta jobs leave one).
                 self._pending += (<char *>view.buf)[:view.len]
                 PyBuffer_Release(&view)
                 have_view = False
             if not have_view and not final and <size_t>len(self._pending) < self._min_window:
-                return b""
+                return False
             if have_view:
                 base = <char *>view.buf
                 n = view.len
@@ -769,21 +800,21 @@ cdef class _Job:
                 del self._pending[:len(self._pending) - n]
             else:
                 self._pending = bytearray()
+            return done
+        finally:
             self._bufs.next_in = NULL
             self._bufs.avail_in = 0
-            if done:
-                self._on_done()
-                self._finish_job(ST_FINISHED)
-            elif final:
-                raise _make_error(C.RS_INTERNAL_ERROR,
-                                  "job blocked after the end of its input")
-        except BaseException:
-            self._finish_job(ST_FAILED)
-            raise
-        finally:
             if have_view:
                 PyBuffer_Release(&view)
-            self._busy = False
+
+    cdef bytes _feed(self, object data, bint final):
+        if data is None:
+            data = b""
+        if isinstance(data, (str, os.PathLike)) or not PyObject_CheckBuffer(data):
+            raise TypeError(
+                f"data must be a bytes-like object, not {type(data).__name__}")
+        self._collected = []
+        self._work(data, None, final, None)
         out = self._collected
         self._collected = None
         if not out:
@@ -801,66 +832,46 @@ cdef class _Job:
         output.  The job is freed afterwards; ``stats`` stays available."""
         return self._feed(data, True)
 
-    # -- one-shot driving ----------------------------------------------------
+    def run(self, source, write):
+        """Run the whole job: read ``source`` to its end and pass every output
+        chunk to ``write`` (a callable taking a memoryview that is valid only
+        during the call; ``None`` when the job produces no output, as when
+        loading a signature).
 
-    def _drive(self, source, write):
-        """Run the whole job: read ``source`` (a memoryview, or a binary file
-        object) to its end and pass every output chunk to ``write``."""
-        self._enter()
-        try:
-            if isinstance(source, memoryview):
-                self._drive_buffer(source, write)
-            else:
-                self._drive_file(source, write)
-            self._on_done()
-            self._finish_job(ST_FINISHED)
-        except BaseException:
-            self._finish_job(ST_FAILED)
-            raise
-        finally:
-            self._busy = False
+        ``source`` is a bytes-like object (used in place, never copied) or a
+        binary file object (read with ``readinto`` into one reused buffer;
+        it need not be seekable).  Paths and other argument kinds are the
+        one-shot functions' business."""
+        if write is None:
+            write = _discard
+        if PyObject_CheckBuffer(source):
+            self._work(source, None, True, write)
+        else:
+            self._work(None, source, True, write)
+
+    # -- output sizing -------------------------------------------------------
+
+    cdef size_t _expected_output(self, size_t input_len):
+        """About how many bytes this job writes for ``input_len`` bytes of
+        input; 0 when it cannot tell (then DEFAULT_BUFFER_SIZE is used)."""
+        return 0
 
     cdef int _size_output_for(self, size_t expected) except -1:
         """Use an output buffer of about ``expected`` bytes (within limits)
         instead of DEFAULT_BUFFER_SIZE, before the first output.  Allocating
         1 MiB per call costs an mmap/munmap pair; small buffers come from the
         heap, which is what makes many small calls cheap."""
-        if self._outp == NULL:
+        if self._outp == NULL and expected:
             self._want_outsize = min(<size_t>DEFAULT_BUFFER_SIZE,
                                      max(<size_t>SMALL_OUTPUT_BUFFER, expected))
         return 0
 
-    def _run_whole(self, data, out, size_t expected_output):
-        """One-shot fast path for the public functions: ``data`` is bytes or
-        bytearray (exact types), ``out`` an io.BytesIO.  Same work as
-        ``_drive`` without the argument sorting the general path needs; the
-        difference is several microseconds per call, which matters to
-        callers doing thousands of small files."""
-        cdef long long start = out.tell() if out is not None else 0
-        if expected_output:
-            self._size_output_for(expected_output)
-        self._enter()
-        try:
-            self._drive_buffer(data, out.write if out is not None else None)
-            self._on_done()
-            self._finish_job(ST_FINISHED)
-        except BaseException:
-            self._finish_job(ST_FAILED)
-            raise
-        finally:
-            self._busy = False
-            self._outbuf = None
-            self._outp = NULL
-            self._outsize = 0
-        if out is not None:
-            out.seek(start)
-        return out
-
-    cdef int _drive_buffer(self, object source, object write) except -1:
+    cdef bint _drive_buffer(self, object source, object write) except -1:
         cdef Py_buffer view
         cdef size_t total, pos, end, step
         PyObject_GetBuffer(source, &view, PyBUF_SIMPLE)
         try:
+            self._size_output_for(self._expected_output(view.len))
             total = view.len
             pos = 0
             step = max(<size_t>DEFAULT_BUFFER_SIZE, 2 * self._min_window)
@@ -870,7 +881,7 @@ cdef class _Job:
                 self._bufs.avail_in = end - pos
                 self._bufs.eof_in = end == total
                 if self._pump(write):
-                    return 0
+                    return True
                 pos = self._bufs.next_in - <char *>view.buf
                 if self._bufs.eof_in and self._bufs.avail_out:
                     raise _make_error(C.RS_INTERNAL_ERROR,
@@ -880,7 +891,7 @@ cdef class _Job:
             self._bufs.avail_in = 0
             PyBuffer_Release(&view)
 
-    cdef int _drive_file(self, object f, object write) except -1:
+    cdef bint _drive_file(self, object f, object write) except -1:
         cdef size_t size = max(<size_t>DEFAULT_BUFFER_SIZE, 4 * self._min_window)
         cdef bytearray inbuf = PyByteArray_FromStringAndSize(NULL, size)
         cdef char *base = <char *>inbuf
@@ -908,7 +919,7 @@ cdef class _Job:
                 self._bufs.avail_in = avail
                 self._bufs.eof_in = eof
                 if self._pump(write):
-                    return 0
+                    return True
                 avail = self._bufs.avail_in
                 if eof and self._bufs.avail_out:
                     raise _make_error(C.RS_INTERNAL_ERROR,
@@ -920,6 +931,10 @@ cdef class _Job:
             self._bufs.next_in = NULL
             self._bufs.avail_in = 0
             mv.release()
+
+
+def _discard(data):
+    """The writer for jobs that produce no output (signature loading)."""
 
 
 cdef Py_ssize_t _read_into(object readinto, object read, object mv,
@@ -1001,7 +1016,7 @@ def signature_args(file_size, block_size=0, strong_len=0,
     return int(m), int(b), int(s)
 
 
-@cython.final
+# Not final: librsync.SignatureJob adds the facade's argument kinds in Python.
 cdef class SignatureJob(_Job):
     """Incremental signature: feed the old file with :meth:`update`, get the
     signature bytes back; :meth:`finish` ends it.
@@ -1009,28 +1024,16 @@ cdef class SignatureJob(_Job):
     ``block_size``, ``strong_len`` and ``magic`` mean what they mean for
     :func:`librsync.signature`; ``file_size`` (the total input size, -1 if
     unknown) picks the same defaults rdiff would.  The chosen values are in
-    ``magic``, ``block_len`` and ``strong_len``.
-
-    ``threads=N`` computes the sums of whole-block segments (8 MiB) in N
-    worker threads while you feed more; output is byte-identical, only
-    returned in segment-sized steps.  ``close()`` stops the workers.
+    ``magic``, ``block_len`` and ``strong_len``.  This is one librsync job
+    in one thread; ``librsync.SignatureJob(threads=N)`` gives the
+    multi-threaded engine instead.
     """
     cdef readonly int magic
     cdef readonly int block_len
     cdef readonly int strong_len
-    cdef readonly int threads
-    # threads > 1: the segment-parallel engine (_parallel.SignatureStream)
-    # that does the work instead of one librsync job.
-    cdef object _par
 
     def __init__(self, block_size=0, strong_len=0, magic=RS_RK_BLAKE2_SIG_MAGIC,
-                 file_size=-1, *, threads=1):
-        if type(threads) is not int and (not isinstance(threads, int)
-                                         or isinstance(threads, bool)):
-            raise TypeError(f"threads must be an int, not {type(threads).__name__}")
-        if threads < 1:
-            raise ValueError(f"threads must be >= 1, not {threads}")
-        self.threads = threads
+                 file_size=-1):
         if type(file_size) is not int and (not isinstance(file_size, int)
                                            or isinstance(file_size, bool)):
             raise TypeError(f"file_size must be an int, not {type(file_size).__name__}")
@@ -1038,58 +1041,12 @@ cdef class SignatureJob(_Job):
             raise ValueError(f"file_size must be >= 0, or -1 for unknown, not {file_size}")
         m, b, s = signature_args(file_size, block_size, strong_len, magic)
         self.magic, self.block_len, self.strong_len = m, b, s
-        if threads > 1:
-            from librsync import _parallel
-            self._par = _parallel.SignatureStream(m, b, s, threads)
-            return
         self._job = C.rs_sig_begin(<size_t>b, <size_t>s, <C.rs_magic_number>m)
 
-    cdef bytes _par_feed(self, object data, bint final):
-        if data is None:
-            data = b""
-        if isinstance(data, (str, os.PathLike)) or not PyObject_CheckBuffer(data):
-            raise TypeError(
-                f"data must be a bytes-like object, not {type(data).__name__}")
-        self._enter()
-        self._finish_called = final
-        try:
-            out = self._par.finish(data) if final else self._par.update(data)
-            self._in_bytes = self._par.in_bytes
-            self._out_bytes = self._par.out_bytes
-            if final:
-                self._state = ST_FINISHED
-                self._t_end = _perf_counter()
-        except BaseException:
-            self._par.close()
-            self._state = ST_FAILED
-            raise
-        finally:
-            self._busy = False
-        return out
-
-    def update(self, data):
-        """Feed ``data`` (bytes-like) and return the output ready so far."""
-        if self._par is not None:
-            return self._par_feed(data, False)
-        return self._feed(data, False)
-
-    def finish(self, data=b""):
-        """Feed the last ``data``, end the input, and return the rest of the
-        output.  The job is freed afterwards; ``stats`` stays available."""
-        if self._par is not None:
-            return self._par_feed(data, True)
-        return self._feed(data, True)
-
-    def close(self):
-        """Free the job's C state, buffers and worker threads.  Idempotent."""
-        if self._par is not None and not self._busy:
-            self._par.close()
-        _Job.close(self)
-
-    cdef Stats _snapshot(self):
-        if self._par is not None:
-            return self._par.stats()
-        return _Job._snapshot(self)
+    cdef size_t _expected_output(self, size_t input_len):
+        # Exact: a header, then a weak and a strong sum per (partial) block.
+        return SIG_HEADER_LEN + (input_len + self.block_len - 1) // self.block_len \
+            * (4 + self.strong_len)
 
     def __repr__(self):
         return (f"<SignatureJob {MAGIC_NAMES.get(self.magic, hex(self.magic))} "
@@ -1260,49 +1217,32 @@ cdef class LoadSignatureJob(_Job):
                 f"{_state_name(self._state)}>")
 
 
-def load_signature(s, *, max_blocks=None):
-    """Read a signature (binary file, bytes-like or path) and build its hash
-    table once.
-
-    The returned :class:`Signature` can be passed to ``delta()`` and
-    :class:`DeltaJob` any number of times, from any number of threads, without
-    reloading.  ``max_blocks`` limits how many blocks an untrusted signature
-    may describe (memory is about ``blocks * (strong_len + 24)`` bytes);
-    exceeding it raises :class:`LimitExceededError`.
-    """
-    job = LoadSignatureJob(max_blocks)
-    if type(s) is bytes or type(s) is bytearray:
-        job._run_whole(s, None, 0)  # loading produces no output
-        return job.signature
-    with job:
-        with _files.open_source(s, "signature s") as source:
-            job._drive(source, None)
-        return job.signature
-
-
 # ---------------------------------------------------------------------------
 # Delta
 # ---------------------------------------------------------------------------
 
-@cython.final
+# Not final: librsync.DeltaJob adds the facade's argument kinds in Python.
 cdef class DeltaJob(_Job):
     """Incremental delta of a new file against a signature: feed the new
     file with :meth:`update`, get delta bytes back.
 
-    ``signature`` is a loaded :class:`Signature` (shared, not copied: many
-    DeltaJobs may use one Signature in any number of threads) or a signature
-    in any input kind, loaded here.
+    ``signature`` is a loaded :class:`Signature`, shared, not copied: many
+    DeltaJobs may use one Signature in any number of threads.
+    (``librsync.DeltaJob`` also takes a signature in any input kind.)
     """
     cdef readonly Signature signature
 
-    def __init__(self, signature):
+    def __init__(self, Signature signature not None):
         cdef C.rs_signature *fields
-        if type(signature) is not Signature:
-            signature = load_signature(signature)
-        fields = (<Signature>signature)._fields()
+        fields = signature._fields()
         self.signature = signature
         self._min_window = 2 * (<size_t>fields.block_len + MAX_DELTA_CMD)
-        self._job = C.rs_delta_begin((<Signature>signature)._sig)
+        self._job = C.rs_delta_begin(signature._sig)
+
+    cdef size_t _expected_output(self, size_t input_len):
+        # A delta is rarely much larger than its input: literals plus a few
+        # bytes of command per run.
+        return input_len + input_len // 8 + 64
 
     def __repr__(self):
         return (f"<DeltaJob block_len={self.signature.block_len} "
@@ -1386,18 +1326,19 @@ cdef C.rs_result _copy_from_pyfile(Basis *b, C.rs_long_t pos, size_t *len,
         return C.RS_IO_ERROR
 
 
-@cython.final
+# Not final: librsync.PatchJob adds the facade's argument kinds in Python.
 cdef class PatchJob(_Job):
     """Incremental patch: feed a delta with :meth:`update`, get the new file's
     bytes back, copying unchanged parts from ``basis``.
 
-    ``basis`` is the old file: a bytes-like object or mmap (read by pointer),
-    a seekable binary file object (read with ``pread`` outside the GIL when it
-    is a real file, else with ``seek`` + ``readinto``), or a path (opened here
-    and closed when the job ends).  COPY offsets count from the start of the
-    file, whatever its current position.  ``max_length`` (None: no limit)
-    fails the patch with :class:`LimitExceededError` before more than that
-    many bytes are output.
+    ``basis`` is the old file: a bytes-like object or mmap (read by pointer)
+    or a seekable binary file object (read with ``seek`` + ``readinto``, or,
+    when ``fd`` is the descriptor of the regular file behind it, with
+    ``pread`` outside the GIL).  ``close_basis`` closes it when the job
+    ends.  COPY offsets count from the start of the file, whatever its
+    current position.  ``max_length`` (None: no limit) fails the patch with
+    :class:`LimitExceededError` before more than that many bytes are output.
+    (``librsync.PatchJob`` also takes a path, and decides ``fd`` itself.)
     """
     cdef Basis _basis
     cdef Py_buffer _basis_view
@@ -1410,62 +1351,43 @@ cdef class PatchJob(_Job):
         self._have_view = False
         self._basis_pos = -1
 
-    def __init__(self, basis, max_length=None):
+    def __init__(self, basis, max_length=None, *, int fd=-1, bint close_basis=False):
+        if close_basis:
+            self._owned_file = basis
         if max_length is not None:
             if not isinstance(max_length, int) or isinstance(max_length, bool):
+                self._release_inputs()
                 raise TypeError("max_length must be an int or None")
             if max_length < 0:
+                self._release_inputs()
                 raise ValueError(f"max_length must be >= 0, not {max_length}")
             self._max_out = max_length
         self._basis.owner = <PyObject *>self
-        if type(basis) is bytes or type(basis) is bytearray:
-            # Plain bytes need none of the checks below (the common case
-            # for many small patches).
-            PyObject_GetBuffer(basis, &self._basis_view, PyBUF_SIMPLE)
-            self._have_view = True
-            self._basis.kind = BASIS_MEMORY
-            self._basis.data = <const char *>self._basis_view.buf
-            self._basis.size = self._basis_view.len
-            self._expects = 2
-            self._job = C.rs_patch_begin(_copy_cb, &self._basis)
-            return
-        if _files.is_path(basis):
-            basis = self._owned_file = open(basis, "rb")
-        self._basis_obj = basis
         try:
-            self._setup_basis(basis)
+            if PyObject_CheckBuffer(basis):
+                PyObject_GetBuffer(basis, &self._basis_view, PyBUF_SIMPLE)
+                self._have_view = True
+                self._basis.kind = BASIS_MEMORY
+                self._basis.data = <const char *>self._basis_view.buf
+                self._basis.size = self._basis_view.len
+            elif fd >= 0 and LRS_HAVE_PREAD:
+                self._basis_obj = basis
+                self._basis.kind = BASIS_FD
+                self._basis.fd = fd
+            else:
+                self._basis_obj = basis
+                self._basis.kind = BASIS_PYFILE
         except BaseException:
             self._release_inputs()
             raise
         self._expects = 2
         self._job = C.rs_patch_begin(_copy_cb, &self._basis)
 
-    cdef int _setup_basis(self, basis) except -1:
-        if PyObject_CheckBuffer(basis):
-            view = _files.as_buffer(basis)  # refuses non-contiguous data
-            view.release()
-            PyObject_GetBuffer(basis, &self._basis_view, PyBUF_SIMPLE)
-            self._have_view = True
-            self._basis.kind = BASIS_MEMORY
-            self._basis.data = <const char *>self._basis_view.buf
-            self._basis.size = self._basis_view.len
-            return 0
-        _files.check_reader(basis, "patch basis")
-        try:
-            seekable = basis.seekable()
-        except (AttributeError, OSError, ValueError):
-            seekable = hasattr(basis, "seek")
-        if not seekable:
-            raise ValueError("patch basis must be seekable (COPY commands read it "
-                             "at any offset); pass a regular file, bytes or mmap")
-        fd = _regular_fd(basis) if LRS_HAVE_PREAD else None
-        if fd is not None:
-            if getattr(basis, "writable", lambda: False)():
-                basis.flush()  # pread bypasses Python's write buffer
-            self._basis.kind = BASIS_FD
-            self._basis.fd = fd
-        else:
-            self._basis.kind = BASIS_PYFILE
+    cdef size_t _expected_output(self, size_t input_len):
+        # At most the basis plus the delta's literals, for deltas that copy
+        # each basis byte once (the usual case); unknown for file bases.
+        if self._basis.kind == BASIS_MEMORY:
+            return input_len + <size_t>self._basis.size
         return 0
 
     cdef C.rs_result _read_basis(self, C.rs_long_t pos, size_t *len, char *buf) except? C.RS_IO_ERROR:
@@ -1525,16 +1447,3 @@ cdef class PatchJob(_Job):
     def __repr__(self):
         return (f"<PatchJob in={self._in_bytes} out={self._out_bytes} "
                 f"{_state_name(self._state)}>")
-
-
-cdef object _regular_fd(f):
-    """The descriptor of a regular file behind ``f``, or None."""
-    if isinstance(f, tempfile.SpooledTemporaryFile):
-        return None  # fileno() would force it onto disk
-    try:
-        fd = f.fileno()
-        if _stat.S_ISREG(os.fstat(fd).st_mode):
-            return fd
-    except (AttributeError, OSError, ValueError):
-        pass
-    return None
