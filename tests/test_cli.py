@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import librsync
-from librsync import cli
+from librsync import _cli_io, cli
 
 from conftest import CHILD_CWD, child_env, make_data, mutate
 
@@ -700,10 +700,10 @@ def test_no_bar_when_stderr_is_piped(files):
 def test_delta_output_size_for_the_bar(files):
     ok(lib("signature", "old", "sig", cwd=files))
     ok(lib("delta", "sig", "new", "delta", cwd=files))
-    assert cli._delta_output_size(str(files / "delta")) == len((files / "new").read_bytes())
-    assert cli._delta_output_size(str(files / "sig")) is None
+    assert _cli_io.delta_output_size(str(files / "delta")) == len((files / "new").read_bytes())
+    assert _cli_io.delta_output_size(str(files / "sig")) is None
     (files / "cut").write_bytes((files / "delta").read_bytes()[:100])
-    assert cli._delta_output_size(str(files / "cut")) is None
+    assert _cli_io.delta_output_size(str(files / "cut")) is None
 
 
 # ---------------------------------------------------------------------------
