@@ -1,0 +1,172 @@
+"""The package's shape: a public namespace of exactly the public API, and
+imports that go one way, from the command line down to the driver::
+
+    cli -> _cli_commands -> _cli_io -> librsync (the namespace) -> _api
+        -> _parallel -> _files, _format -> _rsync (the driver) -> exceptions
+
+A module may import only modules below it, so there are no loops and the
+driver knows nothing of the layers above it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import librsync
+from librsync import _parallel
+from conftest import CHILD_CWD, child_env
+
+PKG = Path(librsync.__file__).resolve().parent
+# The checkout's sources (the .pyx is not installed); absent in a wheel test
+# run without the checkout.
+SRC = Path(__file__).resolve().parent.parent / "librsync"
+
+#: Each module's layer: it may import only from lower layers.
+LAYERS = {
+    "exceptions": 0,
+    "_version": 0,
+    "_rsync": 1,
+    "_format": 2,
+    "_files": 2,
+    "_parallel": 3,
+    "_api": 4,
+    "__init__": 5,   # `import librsync` / `from librsync import ...`
+    "_cli_io": 6,
+    "_cli_commands": 7,
+    "cli": 8,
+    "__main__": 9,
+}
+
+
+def _imports(tree: ast.Module, module: str) -> set[str]:
+    """The package modules a module imports, by their layer names."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1:  # from . import x / from .x import y
+                if node.module:
+                    found.add(node.module.split(".")[0])
+                else:
+                    found.update(a.name for a in node.names)
+            elif node.module == "librsync":
+                found.update(a.name if a.name in LAYERS else "__init__" for a in node.names)
+            elif node.module and node.module.startswith("librsync."):
+                found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == "librsync":
+                    found.add(parts[1] if len(parts) > 1 else "__init__")
+    found.discard(module)
+    return found
+
+
+def test_every_module_has_a_layer():
+    modules = {p.stem for p in PKG.glob("*.py")} | {"_rsync"}
+    assert modules == set(LAYERS), "add new modules to LAYERS (and the README's diagram)"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in LAYERS if m != "_rsync"))
+def test_python_modules_import_only_downwards(module):
+    tree = ast.parse((PKG / f"{module}.py").read_text(encoding="utf-8"))
+    upward = {m for m in _imports(tree, module) if LAYERS[m] >= LAYERS[module]}
+    assert not upward, f"{module} imports {upward}, which are not below it"
+
+
+@pytest.mark.skipif(not (SRC / "_rsync.pyx").exists(), reason="needs the checkout's .pyx")
+def test_the_driver_imports_nothing_above_it():
+    text = (SRC / "_rsync.pyx").read_text(encoding="utf-8")
+    # Indented imports (lazy ones, inside functions) count too.
+    imported = set(re.findall(r"^\s*(?:c?import|from)\s+(?:librsync\.|\.)(\w+)", text, re.M))
+    assert imported <= {"exceptions", "_librsync"}, imported
+    assert not re.search(r"^\s*(?:from|import)\s+(?:librsync|\.)\s", text, re.M)
+    assert not re.search(r"librsync\.(_parallel|_files|_api|_format|cli)\b", text)
+
+
+def _fresh(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=CHILD_CWD, env=child_env()).stdout
+
+
+def test_namespace_is_the_public_api():
+    out = _fresh("import librsync; print(sorted(librsync.__all__)); "
+                 "print(sorted(n for n in dir(librsync) if not n.startswith('_')))")
+    all_names, public = (ast.literal_eval(line) for line in out.splitlines())
+    # Plus the one public submodule that `import librsync` loads.
+    assert public == sorted([n for n in all_names if not n.startswith("_")] + ["exceptions"])
+    assert "__version__" in all_names
+    for helper in ("Any", "IO", "Optional", "Union", "annotations", "io", "os", "abc"):
+        assert not hasattr(librsync, helper)
+
+
+def test_namespace_is_built_from_its_modules():
+    from librsync import _api, exceptions
+    assert librsync.__all__ == [*_api.__all__, *exceptions.__all__, "__version__"]
+    assert len(set(librsync.__all__)) == len(librsync.__all__)
+    for name in librsync.__all__:
+        assert hasattr(librsync, name), name
+
+
+def test_import_librsync_does_not_load_the_command_line():
+    # A library user pays nothing for argparse and the terminal code.
+    out = _fresh("import sys, importlib.util\n"
+                 "import librsync\n"
+                 "print(sorted(m for m in sys.modules if m.startswith('librsync.')))")
+    loaded = set(ast.literal_eval(out))
+    assert "librsync.cli" not in loaded and "librsync._cli_io" not in loaded
+
+
+# --- the threads=N signature engine is a job of its own -------------------------------
+
+def test_signature_job_threads_picks_the_parallel_engine():
+    serial = librsync.SignatureJob(1024)
+    parallel = librsync.SignatureJob(1024, threads=2)
+    try:
+        assert type(serial) is librsync.SignatureJob and serial.threads == 1
+        assert type(parallel) is _parallel.ParallelSignatureJob and parallel.threads == 2
+        assert isinstance(parallel, librsync.SignatureJob)
+        assert (parallel.magic, parallel.block_len, parallel.strong_len) == (
+            serial.magic, serial.block_len, serial.strong_len)
+        data = bytes(range(256)) * 100
+        assert parallel.finish(data) == serial.finish(data)
+        for field in ("sig_blocks", "block_len", "in_bytes", "out_bytes"):
+            assert getattr(parallel.stats, field) == getattr(serial.stats, field), field
+    finally:
+        parallel.close()
+
+
+def test_parallel_job_refuses_concurrent_use():
+    import threading
+
+    job = _parallel.ParallelSignatureJob(1024, 0, librsync.RS_RK_BLAKE2_SIG_MAGIC, -1,
+                                         threads=2)
+    entered, release = threading.Event(), threading.Event()
+
+    class Slow:
+        # A reader that holds the job busy inside run() until told to go on.
+        def __init__(self):
+            self.calls = 0
+
+        def readinto(self, buf):
+            self.calls += 1
+            if self.calls == 1:
+                entered.set()
+                release.wait(10)
+            return 0
+
+    worker = threading.Thread(target=job.run, args=(Slow(), lambda chunk: None))
+    worker.start()
+    try:
+        assert entered.wait(10)
+        with pytest.raises(RuntimeError):
+            job.update(b"x")
+    finally:
+        release.set()
+        worker.join(10)
+        job.close()
