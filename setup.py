@@ -181,6 +181,7 @@ def extensions():
         define_macros=list(DEFINES),
         # Header-only glue included by the generated C: rebuild when it changes.
         depends=[os.path.join("librsync", "_guards.h"),
+                 os.path.join("librsync", "_sigbytes.h"),
                  os.path.join("librsync", "_blake2.h")],
     )
     return cythonize(

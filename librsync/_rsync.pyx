@@ -32,6 +32,7 @@ from cpython.buffer cimport (PyBUF_SIMPLE, PyBuffer_Release, PyObject_CheckBuffe
 from cpython.bytearray cimport PyByteArray_FromStringAndSize
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.exc cimport PyErr_CheckSignals
+from cpython.pyport cimport PY_SSIZE_T_MAX
 from cpython.ref cimport PyObject
 from libc.errno cimport EINTR, EINVAL, errno
 from libc.stdint cimport INT64_MAX
@@ -100,6 +101,10 @@ SIGNATURE_READ_ONLY = bool(LRS_SIGNATURE_READ_ONLY)
 cdef extern from "_guards.h" nogil:
     long lrs_worst_weak_collision(const C.rs_signature *sig, long limit,
                                   unsigned int *weak_out)
+
+cdef extern from "_sigbytes.h" nogil:
+    size_t lrs_signature_size(const C.rs_signature *sig)
+    void lrs_signature_write(const C.rs_signature *sig, unsigned char *out)
 
 #: Most blocks with different contents that a loaded signature may give one
 #: rolling checksum.  Building the hash table costs time quadratic in this
@@ -1066,13 +1071,20 @@ cdef class Signature:
     one ``Signature`` may be used by any number of threads at once (the
     vendored librsync is compiled with ``HASHTABLE_NSTATS`` so that a delta
     search does not update counters inside it).
+
+    It pickles as its signature bytes (:meth:`to_bytes`), loaded again on the
+    other side, so it can be sent to worker processes or machines.  Two
+    signatures are equal when their bytes are; being immutable, ``copy`` and
+    ``deepcopy`` return the object itself.
     """
     cdef C.rs_signature_t *_sig
     cdef bint _ready
+    cdef Py_hash_t _hash
 
     def __cinit__(self):
         self._sig = NULL
         self._ready = False
+        self._hash = -1
 
     def __init__(self):
         raise TypeError("use librsync.load_signature() to create a Signature")
@@ -1102,8 +1114,26 @@ cdef class Signature:
         """Bytes of strong hash kept per block."""
         return self._fields().strong_sum_len
 
+    @property
+    def block_count(self):
+        """Blocks in the signature (also ``len(signature)``)."""
+        return self._fields().count
+
     def __len__(self):
         return self._fields().count
+
+    def to_bytes(self):
+        """The signature in librsync's format, as ``rdiff signature`` wrote
+        it for the same file (the blocks in file order)."""
+        cdef const C.rs_signature *fields = self._fields()
+        cdef size_t n = lrs_signature_size(fields)
+        if n > <size_t>PY_SSIZE_T_MAX:
+            raise MemoryError("signature too large for one bytes object")
+        cdef bytes out = PyBytes_FromStringAndSize(NULL, <Py_ssize_t>n)
+        cdef unsigned char *p = <unsigned char *><char *>out
+        with nogil:
+            lrs_signature_write(fields, p)
+        return out
 
     def __repr__(self):
         if not self._ready:
@@ -1113,9 +1143,43 @@ cdef class Signature:
                 f"block_len={f.block_len} strong_len={f.strong_sum_len} "
                 f"blocks={f.count}>")
 
+    def __eq__(self, other):
+        if not isinstance(other, Signature):
+            return NotImplemented
+        if self is other:
+            return True
+        a = <C.rs_signature *>self._fields()
+        b = <C.rs_signature *>(<Signature>other)._fields()
+        # The header fields first: unequal signatures rarely need their
+        # bytes built to tell.
+        if (a.magic, a.block_len, a.strong_sum_len, a.count) != \
+                (b.magic, b.block_len, b.strong_sum_len, b.count):
+            return False
+        return self.to_bytes() == other.to_bytes()
+
+    def __hash__(self):
+        # Computed once: the signature cannot change.  A race between two
+        # threads computing it stores the same value twice.
+        if self._hash == -1:
+            self._hash = hash(self.to_bytes())
+        return self._hash
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
     def __reduce__(self):
-        raise TypeError("a loaded Signature cannot be pickled; pickle the "
-                        "signature bytes and load them again")
+        return (_load_signature_bytes, (self.to_bytes(),))
+
+
+def _load_signature_bytes(data):
+    """Unpickle a :class:`Signature` from its bytes.  Kept under this name:
+    existing pickles refer to it."""
+    job = LoadSignatureJob()
+    job.finish(data)
+    return job.signature
 
 
 @cython.final
