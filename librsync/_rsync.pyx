@@ -1,5 +1,8 @@
 # cython: language_level=3, embedsignature=True, boundscheck=False, wraparound=False
 # cython: cdivision=True
+# Safe without the GIL (free-threaded CPython): the audit is the "Threads"
+# notes below and tests/test_threads_shared.py.
+# cython: freethreading_compatible=True
 """The job driver: runs librsync's ``rs_job_iter`` state machines.
 
 Everything that touches librsync's C API is here, and nothing above it: this
@@ -12,7 +15,16 @@ this file follows, and why:
 * The GIL is released around every ``rs_job_iter`` call, so jobs in different
   threads run in parallel.  A job object itself is used by one thread at a
   time (a ``busy`` flag turns concurrent use into an exception, not memory
-  corruption).
+  corruption); the flag is tested and set inside a critical section on the
+  job, which is what keeps that true on free-threaded CPython, where no GIL
+  makes the test-and-set atomic.
+* Threads: what else is shared between threads, and why it is safe without
+  a GIL.  A loaded ``Signature`` is never written after loading (librsync is
+  built with ``HASHTABLE_NSTATS``, so a search updates no counters in it).
+  The BLAKE2b build is chosen once, while the module is imported.  The trace
+  hook writes only to a ``threading.local`` and to ``logging`` (thread-safe);
+  ``debug()`` stores one int that librsync and the hook read.  ``Stats`` is
+  immutable.
 * Input is never copied when it is already in memory: bytes-like inputs are
   handed to librsync by pointer.  File inputs are read with ``readinto`` into
   one reused buffer.  Input librsync did not consume stays in that buffer for
@@ -521,17 +533,30 @@ cdef class _Job:
     # -- lifecycle -----------------------------------------------------------
 
     cdef int _enter(self) except -1:
-        if self._busy:
-            raise RuntimeError(f"{type(self).__name__} is being used by another thread")
-        if self._state == ST_FINISHED and self._finish_called:
-            raise ValueError(f"{type(self).__name__} is already finished")
-        if self._state == ST_FAILED:
-            raise ValueError(f"{type(self).__name__} failed earlier and cannot continue")
-        if self._state == ST_CLOSED:
-            raise ValueError(f"{type(self).__name__} is closed")
-        self._busy = True
+        cdef int refused = 0
+        with cython.critical_section(self):
+            if self._busy:
+                refused = 1
+            elif self._state == ST_FINISHED and self._finish_called:
+                refused = 2
+            elif self._state == ST_FAILED:
+                refused = 3
+            elif self._state == ST_CLOSED:
+                refused = 4
+            else:
+                self._busy = True
+        if refused:
+            name = type(self).__name__
+            if refused == 1:
+                raise RuntimeError(f"{name} is being used by another thread")
+            raise ValueError(f"{name} " + ("is already finished", "failed earlier and cannot continue",
+                                           "is closed")[refused - 2])
         _errors.lines = []
         return 0
+
+    cdef void _leave(self) noexcept:
+        with cython.critical_section(self):
+            self._busy = False
 
     cdef int _finish_job(self, JobState state) except -1:
         """Free librsync's job state, keeping the final statistics."""
@@ -554,13 +579,26 @@ cdef class _Job:
     def close(self):
         """Free the job's C state and buffers.  Idempotent; a job that did not
         finish cannot be used afterwards."""
-        if self._busy:
+        cdef bint busy
+        with cython.critical_section(self):
+            busy = self._busy
+            # Held while closing, so a call starting in another thread meanwhile
+            # is refused rather than finding the C job half freed.
+            self._busy = True
+        if busy:
             raise RuntimeError(f"{type(self).__name__} is being used by another thread")
+        try:
+            self._close()
+        finally:
+            self._leave()
+
+    cdef int _close(self) except -1:
         if self._state == ST_RUNNING or self._job is not NULL:
             self._finish_job(ST_CLOSED if self._state == ST_RUNNING else self._state)
         self._outbuf = None
         self._outp = NULL
         self._outsize = 0
+        return 0
 
     def __enter__(self):
         return self
@@ -763,7 +801,7 @@ cdef class _Job:
                 self._finish_job(ST_FAILED)
                 raise
         finally:
-            self._busy = False
+            self._leave()
         return 0
 
     cdef bint _step(self, object data, bint final) except -1:

@@ -68,7 +68,8 @@ per_wheel = {}  # message -> identifiers it applies to
 def wheel_error(ident, message):
     per_wheel.setdefault(message, []).append(ident)
 
-PYTHONS = ["cp39", "cp310", "cp311", "cp312", "cp313", "cp314"]
+PYTHONS = ["cp39", "cp310", "cp311", "cp312", "cp313", "cp314", "cp314t"]
+FREE_THREADED = {"cp314t"}
 PLATFORM_TAGS = {
     "linux": [f"{libc}linux_{arch}" for libc in ("many", "musl")
               for arch in ("x86_64", "aarch64")],
@@ -111,12 +112,14 @@ for platform, expected in EXPECTED.items():
         errors.append(f"{platform}: identifiers listed twice: {got}")
     threaded = {i for i in got if i.split("-")[0].endswith("t")}
     other_impl = {i for i in got if not i.startswith("cp")}
-    if threaded:
-        errors.append(f"{platform}: free-threaded builds selected: {describe(threaded)}")
+    unexpected_threaded = {i for i in threaded if i.split("-")[0] not in FREE_THREADED}
+    if unexpected_threaded:
+        errors.append(f"{platform}: free-threaded builds selected: {describe(unexpected_threaded)}")
+    threaded -= unexpected_threaded
     if other_impl:
         errors.append(f"{platform}: non-CPython builds selected: {describe(other_impl)}")
     missing = expected - set(got)
-    extra = set(got) - expected - threaded - other_impl
+    extra = set(got) - expected - unexpected_threaded - other_impl
     if missing:
         errors.append(f"{platform}: expected but not selected: {describe(missing)}")
     if extra:
@@ -160,12 +163,17 @@ try:
                             f"from cibuildwheel's temporary cwd, got {build.test_command!r}")
             if build.test_extras != "[test]":
                 wheel_error(ident, f"test-extras is {build.test_extras!r}, expected [test]")
+            if ident.split("-")[0] in FREE_THREADED and (
+                    "_is_gil_enabled()" not in (build.test_command or "")
+                    or "error::RuntimeWarning" not in (build.test_command or "")):
+                wheel_error(ident, "a free-threaded wheel's test-command must first check "
+                            "that importing librsync leaves the GIL off")
             if not options.globals.test_selector(ident):
                 wheel_error(ident, "tests are skipped (test-skip)")
             if platform == "macos":
                 if ident.endswith("arm64"):
                     want = "11.0"
-                elif ident.startswith("cp314-"):
+                elif ident.startswith(("cp314-", "cp314t-")):
                     want = "10.15"
                 else:
                     want = "10.13"
@@ -236,7 +244,8 @@ if errors:
     sys.exit(1)
 counts = ", ".join(f"{p} {len(ids)}" for p, ids in selected.items())
 print(f"check_wheel_config: OK: cibuildwheel {cibw_version} selects "
-      f"{len(everything)} CPython 3.9-3.14 wheels ({counts}; no free-threaded, no PyPy), "
+      f"{len(everything)} CPython 3.9-3.14 wheels ({counts}; free-threaded: cp314t, "
+      f"not cp313t; no PyPy), "
       f"{len(matrix)} native runners build each once; {workflow_path} passes yamllint "
       f"and the GitHub workflow schema "
       f"({int(os.environ['CHECK_SECONDS']) + time.monotonic() - T0:.0f} s after installs)")
