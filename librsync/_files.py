@@ -16,7 +16,7 @@ import os
 import secrets
 import stat
 import tempfile
-from typing import Any, Callable, Iterator, Union
+from typing import Any, Callable, Union
 
 __all__ = [
     "MAX_SPOOL",
@@ -94,27 +94,40 @@ def check_writer(f: object, what: str) -> None:
         )
 
 
-@contextlib.contextmanager
-def open_source(obj: object, what: str) -> Iterator[Source]:
-    """Yield a memoryview (bytes-like input) or a binary reader (file or path).
+class open_source:
+    """``with open_source(obj, what) as src``: ``src`` is the data itself
+    (``bytes``/``bytearray``), a memoryview (other bytes-like input) or a
+    binary reader (a file object, or a path opened here).
 
-    A path is opened unbuffered: the C core reads it with ``readinto`` into its
-    own buffer, so a second buffer would only add a copy.  What this opens, it
-    closes; a caller's file object is left open.
+    A path is opened unbuffered: the C core reads it with ``readinto`` into
+    its own buffer, so a second buffer would only add a copy.  What this
+    opens, it closes; a caller's file object is left open.  A class, not a
+    generator context manager: many small calls pay for every step here.
     """
-    if is_path(obj):
-        with open(obj, "rb", buffering=0) as f:  # type: ignore[arg-type, call-overload]
-            yield f
-        return
-    view = as_buffer(obj)
-    if view is not None:
-        try:
-            yield view
-        finally:
-            view.release()
-        return
-    check_reader(obj, what)
-    yield obj
+
+    __slots__ = ("_value", "_close")
+
+    def __init__(self, obj: object, what: str) -> None:
+        if type(obj) is bytes or type(obj) is bytearray:
+            self._value: Source = obj  # the driver reads it by pointer
+            self._close: Callable[[], None] | None = None
+        elif is_path(obj):
+            f = open(obj, "rb", buffering=0)  # type: ignore[arg-type, call-overload]
+            self._value, self._close = f, f.close
+        else:
+            view = as_buffer(obj)
+            if view is not None:
+                self._value, self._close = view, view.release
+            else:
+                check_reader(obj, what)
+                self._value, self._close = obj, None
+
+    def __enter__(self) -> Source:
+        return self._value
+
+    def __exit__(self, *exc: object) -> None:
+        if self._close is not None:
+            self._close()
 
 
 def regular_fd(f: Any) -> int | None:
@@ -168,6 +181,8 @@ def source_size(src: Source) -> int:
     """Bytes left to read from ``src``, or -1 when that cannot be known (pipes,
     sockets, unseekable streams).  Used only to pick signature defaults, as
     rdiff does with the file size."""
+    if type(src) is bytes or type(src) is bytearray:
+        return len(src)
     if isinstance(src, memoryview):
         return src.nbytes
     try:
@@ -227,15 +242,6 @@ def _create_temp(dest: str | bytes) -> tuple[int, str | bytes]:
     raise FileExistsError(f"could not create a temporary file beside {dest!r}")
 
 
-class _Sink:
-    """Where output goes, and what the public function finally returns."""
-
-    def __init__(self, writer: Any, result: object) -> None:
-        self.writer = writer
-        self.result = result
-        self.write: Callable[[memoryview], None] = _writer_for(writer)
-
-
 def _writer_for(f: Any) -> Callable[[memoryview], None]:
     write = f.write
 
@@ -276,9 +282,9 @@ def _tell_if_seekable(f: Any) -> int | None:
     return None
 
 
-@contextlib.contextmanager
-def open_sink(obj: object, what: str) -> Iterator[_Sink]:
-    """Yield a :class:`_Sink` for an output argument.
+class open_sink:
+    """``with open_sink(obj, what) as sink``: ``sink.write`` takes the
+    output, ``sink.result`` is what the public function returns.
 
     - ``None``: a SpooledTemporaryFile(max_size=MAX_SPOOL), rewound to 0 after
       success (closed on failure).
@@ -289,45 +295,82 @@ def open_sink(obj: object, what: str) -> Iterator[_Sink]:
       then renamed over the path; on failure the temporary file is removed and
       an existing file at the path is untouched.  An existing file's permission
       bits are kept.
+
+    A class for the same reason as :class:`open_source`.
     """
-    if obj is None:
-        spool = tempfile.SpooledTemporaryFile(max_size=MAX_SPOOL, mode="w+b")
-        try:
-            yield _Sink(spool, spool)
-        except BaseException:
-            spool.close()
-            raise
-        spool.seek(0)
-        return
-    if is_path(obj):
-        dest = _resolve_destination(os.fspath(obj))  # type: ignore[arg-type, call-overload]
-        try:
-            mode: int | None = stat.S_IMODE(os.stat(dest).st_mode)
-        except FileNotFoundError:
-            mode = None
-        fd, tmp = _create_temp(dest)
-        try:
-            with open(fd, "wb") as f:
-                yield _Sink(f, obj)
-                f.flush()
-                os.fsync(f.fileno())
-            if mode is not None:
-                os.chmod(tmp, mode)
-            os.replace(tmp, dest)
-        except BaseException:
+
+    __slots__ = ("write", "result", "_kind", "_file", "_start", "_tmp", "_dest", "_mode")
+
+    def __init__(self, obj: object, what: str) -> None:
+        self.result = obj
+        if obj is None:
+            self._kind = 0
+            self._file: Any = tempfile.SpooledTemporaryFile(max_size=MAX_SPOOL, mode="w+b")
+            self.result = self._file
+        elif is_path(obj):
+            self._kind = 1
+            self._dest = _resolve_destination(os.fspath(obj))  # type: ignore[arg-type, call-overload]
+            try:
+                self._mode: int | None = stat.S_IMODE(os.stat(self._dest).st_mode)
+            except FileNotFoundError:
+                self._mode = None
+            fd, self._tmp = _create_temp(self._dest)
+            try:
+                self._file = open(fd, "wb")
+            except BaseException:
+                os.close(fd)
+                self._remove_temp()
+                raise
+        else:
+            if _has_buffer(obj):
+                raise TypeError(
+                    f"{what} must be None, a binary file object or a path; "
+                    f"a bytes-like object cannot receive output"
+                )
+            check_writer(obj, what)
+            self._kind = 2
+            self._file = obj
+            self._start = _tell_if_seekable(obj)
+        self.write: Callable[[memoryview], None] = _writer_for(self._file)
+
+    def __enter__(self) -> "open_sink":
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self._commit()
+        else:
+            self._abort()
+
+    def _commit(self) -> None:
+        f = self._file
+        if self._kind == 0:
+            f.seek(0)
+        elif self._kind == 1:
+            try:
+                with f:
+                    f.flush()
+                    os.fsync(f.fileno())
+                if self._mode is not None:
+                    os.chmod(self._tmp, self._mode)
+                os.replace(self._tmp, self._dest)
+            except BaseException:
+                self._remove_temp()
+                raise
+        else:
+            flush = getattr(f, "flush", None)
+            if flush is not None:
+                flush()
+            _rewind(f, self._start)
+
+    def _abort(self) -> None:
+        if self._kind == 0:
+            self._file.close()
+        elif self._kind == 1:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        return
-    if _has_buffer(obj):
-        raise TypeError(
-            f"{what} must be None, a binary file object or a path; "
-            f"a bytes-like object cannot receive output"
-        )
-    check_writer(obj, what)
-    start = _tell_if_seekable(obj)
-    yield _Sink(obj, obj)
-    flush = getattr(obj, "flush", None)
-    if flush is not None:
-        flush()
-    _rewind(obj, start)
+                self._file.close()
+            self._remove_temp()
+
+    def _remove_temp(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self._tmp)
