@@ -300,14 +300,27 @@ class open_sink:
     """
 
     __slots__ = ("write", "result", "_kind", "_file", "_start", "_tmp", "_dest", "_mode")
+    write: Callable[[Any], object]
+    _file: Any
 
     def __init__(self, obj: object, what: str) -> None:
         self.result = obj
+        if type(obj) is io.BytesIO:
+            # The usual in-memory output: its write() always takes everything,
+            # so it needs neither the checks nor the short-write loop below.
+            self._kind = 2
+            self._file = obj
+            self._start = obj.tell()
+            self.write = obj.write
+            return
         if obj is None:
             self._kind = 0
-            self._file: Any = tempfile.SpooledTemporaryFile(max_size=MAX_SPOOL, mode="w+b")
+            self._file = tempfile.SpooledTemporaryFile(max_size=MAX_SPOOL, mode="w+b")
             self.result = self._file
-        elif is_path(obj):
+            # In memory a BytesIO, on disk a buffered file: both write all.
+            self.write = self._file.write
+            return
+        if is_path(obj):
             self._kind = 1
             self._dest = _resolve_destination(os.fspath(obj))  # type: ignore[arg-type, call-overload]
             try:
@@ -331,7 +344,7 @@ class open_sink:
             self._kind = 2
             self._file = obj
             self._start = _tell_if_seekable(obj)
-        self.write: Callable[[memoryview], None] = _writer_for(self._file)
+        self.write = _writer_for(self._file)
 
     def __enter__(self) -> "open_sink":
         return self
