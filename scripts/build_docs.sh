@@ -48,7 +48,7 @@ elif installed_is_ours >/dev/null 2>&1; then
     :
 else
     say "no importable librsync built from this checkout: building the extension in place"
-    python3 -m pip install -q "setuptools>=77" "Cython>=3.0.10"
+    python3 -m pip install -q "setuptools>=77" "Cython>=3.1"
     mkdir -p "$root/build"
     (cd "$root" && python3 setup.py build_ext --inplace -j 2 > "$root/build/build_docs-ext.log" 2>&1) \
         || { tail -30 "$root/build/build_docs-ext.log"; exit 1; }
