@@ -484,25 +484,34 @@ class _DeltaJoiner:
 
     def _fix_seam(self, right: List[_Cmd], right_data: memoryview) -> None:
         last = self._last_copy()
-        first = next((i for i, c in enumerate(right) if c.kind == _COPY), -1)
-        if last < 0 or first < 0:
-            return  # nothing to re-synchronise on: plain concatenation is valid
+        # A right side without a COPY (a short last segment, or one of only
+        # new data) is re-scanned whole: a block cut by the seam may still
+        # match, and without this the final block of a file that ends in a
+        # segment of a few bytes went out as literals.
+        first = next((i for i, c in enumerate(right) if c.kind == _COPY), len(right))
+        c = _output_len(right[:first])
+        head = min(right[first].length, self.sig.block_len) if first < len(right) else 0
+        left_len = _output_len(self.held[last + 1:])
+        if left_len + c + head > MAX_SEAM_RESCAN or (left_len == 0 and c == 0):
+            return  # too long to re-scan, or no literal at the seam to improve
         left_literals = b"".join(bytes(c.raw[len(c.raw) - c.length:])  # type: ignore[index, arg-type]
                                  for c in self.held[last + 1:])
-        c = _output_len(right[:first])
-        head = min(right[first].length, self.sig.block_len)
-        if len(left_literals) + c + head > MAX_SEAM_RESCAN:
-            return
         region = left_literals + bytes(right_data[:c + head])
         mid = _parse(_rsync.DeltaJob(self.sig).finish(region))
         if _output_len(mid) != len(region):
             raise _rsync_error("seam re-scan does not cover its region")
-        copy = right[first]
         rest: List[_Cmd] = []
-        if copy.length > head:
+        if first < len(right) and right[first].length > head:
+            copy = right[first]
             rest.append(_Cmd(_COPY, copy.pos + head, copy.length - head, None))
         self.held[last + 1:] = mid
         right[:first + 1] = rest
+
+
+def delta_segment(block_len: int) -> int:
+    """Bytes of new file each worker searches: DELTA_SEGMENT, but at least
+    room for a seam re-scan and librsync's own window several times over."""
+    return max(DELTA_SEGMENT, 4 * (block_len + 65536))
 
 
 class ParallelDeltaJob:
@@ -524,7 +533,7 @@ class ParallelDeltaJob:
             raise ValueError(f"{type(self).__name__} is already finished")
         started = time.perf_counter()
         sig = self.signature
-        segment = max(DELTA_SEGMENT, 4 * (sig.block_len + 65536))
+        segment = delta_segment(sig.block_len)
         joiner = _DeltaJoiner(sig, write)
 
         def body(piece: memoryview) -> Tuple[bytes, Any]:

@@ -7,7 +7,7 @@ import os
 import threading
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import example, given, strategies as st
 
 import librsync
 from librsync import _parallel
@@ -114,6 +114,9 @@ def test_parallel_delta_of_unrelated_data_is_valid_and_no_larger():
 
 @given(edits=st.integers(0, 60), seed=st.integers(0, 10_000),
        block_size=st.sampled_from([128, 256, 700]), threads=st.integers(2, 4))
+# Found by the CI profile: the last segment (23 bytes) had no COPY, so its
+# seam was not re-scanned and the file's final block went out as literals.
+@example(edits=27, seed=203, block_size=128, threads=2)
 def test_parallel_delta_always_valid(edits, seed, block_size, threads):
     old = OLD[:1 << 20]
     new = mutate(old, edits, seed=seed)
@@ -122,6 +125,22 @@ def test_parallel_delta_always_valid(edits, seed, block_size, threads):
     parallel = librsync.delta(new, sig, threads=threads).read()
     assert librsync.patch(old, parallel).read() == new
     assert len(parallel) <= len(serial) * 1.01 + 64
+
+
+@pytest.mark.parametrize("tail", [1, 23, 127, 128, 129, 1000])
+def test_a_block_cut_by_the_last_seam_is_still_matched(tail):
+    # The new file is the old one (whole blocks) after `tail` new bytes, so
+    # its last segment is `tail` bytes long: for tail < block the old file's
+    # final block straddles the last seam and that segment alone has no COPY.
+    block = 128
+    segment = _parallel.delta_segment(block)
+    old = make_data(3 * segment, seed=tail)
+    new = make_data(tail, seed=99) + old
+    sig = librsync.load_signature(librsync.signature(old, block_size=block))
+    serial = librsync.delta(new, sig).read()
+    parallel = librsync.delta(new, sig, threads=2).read()
+    assert librsync.patch(old, parallel).read() == new
+    assert parallel == serial
 
 
 def test_rdiff_applies_parallel_delta(tmp_path, run_rdiff):
