@@ -1,8 +1,9 @@
 """The package's shape: a public namespace of exactly the public API, and
 imports that go one way, from the command line down to the driver::
 
-    cli -> _cli_commands -> _cli_io -> librsync (the namespace) -> _api
-        -> _parallel -> _files, _format -> _rsync (the driver) -> exceptions
+    cli -> _cli_commands -> _cli_io -> librsync (the namespace) -> _iter
+        -> _api -> _parallel -> _files, _format -> _rsync (the driver)
+        -> exceptions
 
 A module may import only modules below it, so there are no loops and the
 driver knows nothing of the layers above it.
@@ -36,11 +37,12 @@ LAYERS = {
     "_files": 2,
     "_parallel": 3,
     "_api": 4,
-    "__init__": 5,   # `import librsync` / `from librsync import ...`
-    "_cli_io": 6,
-    "_cli_commands": 7,
-    "cli": 8,
-    "__main__": 9,
+    "_iter": 5,
+    "__init__": 6,   # `import librsync` / `from librsync import ...`
+    "_cli_io": 7,
+    "_cli_commands": 8,
+    "cli": 9,
+    "__main__": 10,
 }
 
 
@@ -106,8 +108,9 @@ def test_namespace_is_the_public_api():
 
 
 def test_namespace_is_built_from_its_modules():
-    from librsync import _api, exceptions
-    assert librsync.__all__ == [*_api.__all__, *exceptions.__all__, "__version__"]
+    from librsync import _api, _iter, exceptions
+    assert librsync.__all__ == [*_api.__all__, *_iter.__all__, *exceptions.__all__,
+                                "__version__"]
     assert len(set(librsync.__all__)) == len(librsync.__all__)
     for name in librsync.__all__:
         assert hasattr(librsync, name), name
