@@ -3,7 +3,7 @@
 #
 #  1. The installed librsync (not the uncompiled checkout) carries py.typed,
 #     __init__.pyi, _api.pyi, _iter.pyi and _rsync.pyi beside its compiled
-#     _rsync module.
+#     _rsync module (aio.py is typed in place).
 #  2. `mypy --strict` passes on tests/typing/example.py, a typed program using
 #     the whole public API (its assert_type lines pin what the stubs promise,
 #     and its `type: ignore` lines must stay errors).

@@ -1,7 +1,7 @@
 """The package's shape: a public namespace of exactly the public API, and
 imports that go one way, from the command line down to the driver::
 
-    cli -> _cli_commands -> _cli_io -> librsync (the namespace) -> _iter
+    cli -> _cli_commands -> _cli_io, aio -> librsync (the namespace) -> _iter
         -> _api -> _parallel -> _files, _format -> _rsync (the driver)
         -> exceptions
 
@@ -39,6 +39,7 @@ LAYERS = {
     "_api": 4,
     "_iter": 5,
     "__init__": 6,   # `import librsync` / `from librsync import ...`
+    "aio": 7,        # `import librsync.aio`: never loaded by the namespace
     "_cli_io": 7,
     "_cli_commands": 8,
     "cli": 9,
@@ -123,6 +124,33 @@ def test_import_librsync_does_not_load_the_command_line():
                  "print(sorted(m for m in sys.modules if m.startswith('librsync.')))")
     loaded = set(ast.literal_eval(out))
     assert "librsync.cli" not in loaded and "librsync._cli_io" not in loaded
+
+
+def test_import_librsync_does_not_load_asyncio():
+    # librsync.aio is opt-in: `import librsync` costs nothing for asyncio,
+    # and `librsync.aio` is not an attribute until it is imported.
+    out = _fresh("import sys\n"
+                 "import librsync\n"
+                 "print(sorted(m for m in sys.modules\n"
+                 "             if m == 'asyncio' or m.startswith('librsync.')))\n"
+                 "print(hasattr(librsync, 'aio'))\n"
+                 "import librsync.aio\n"
+                 "print(librsync.aio.__name__, 'asyncio' in sys.modules)")
+    lines = out.splitlines()
+    loaded = set(ast.literal_eval(lines[0]))
+    assert "asyncio" not in loaded and "librsync.aio" not in loaded
+    assert lines[1:] == ["False", "librsync.aio True"]
+
+
+def test_aio_mirrors_the_synchronous_api():
+    # Each name in librsync.aio is the asynchronous form of the function of
+    # the same name in librsync, and documented.
+    import librsync.aio as aio
+    assert len(set(aio.__all__)) == len(aio.__all__)
+    assert set(aio.__all__) <= set(librsync.__all__)
+    for name in aio.__all__:
+        assert callable(getattr(aio, name)), name
+        assert getattr(aio, name).__doc__, f"aio.{name} has no docstring"
 
 
 # --- the threads=N signature engine is a job of its own -------------------------------

@@ -19,7 +19,7 @@ import os
 import pathlib
 import sys
 import tempfile
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, BinaryIO, Callable
 
 import librsync
@@ -199,6 +199,26 @@ def over_the_wire() -> bytes:
     return librsync.patch(OLD, [first, *rest]).read()
 
 
+async def _aio_round_trip() -> bytes:
+    import librsync.aio as aio
+
+    async def pieces(data: bytes) -> AsyncIterator[bytes]:
+        for piece in chunks(data):
+            yield piece
+
+    sig = await aio.load_signature(pieces(librsync.signature(OLD).read()))
+    assert_type(sig, Signature)
+    delta = b"".join([c async for c in aio.iter_delta(pieces(NEW), sig, chunk_size=4096)])
+    out = await aio.patch(OLD, pieces(delta), io.BytesIO())
+    return bytes(out.getvalue())
+
+
+def with_asyncio() -> bytes:
+    import asyncio
+
+    return asyncio.run(_aio_round_trip())
+
+
 # --- errors and constants ----------------------------------------------------
 
 
@@ -264,6 +284,7 @@ def main() -> int:
         with_files(pathlib.Path(tmp))
     assert streaming() == NEW
     assert over_the_wire() == NEW
+    assert with_asyncio() == NEW
     print("\n".join(errors()))
     return 0
 
