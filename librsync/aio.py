@@ -280,8 +280,10 @@ async def _write_all(outputs: AsyncGenerator[bytes, None], writer: object, what:
             return writer
         work = _Worker()
         sink_cm = contextlib.ExitStack()
-        sink = await work(sink_cm.enter_context, _files.open_sink(writer, what))
         try:
+            # Inside the try: cancelled while opening, the open completes
+            # (the temporary file exists) before the cancellation arrives.
+            sink = await work(sink_cm.enter_context, _files.open_sink(writer, what))
             async for data in outputs:
                 await work(sink.write, data)
         except BaseException as exc:

@@ -360,6 +360,35 @@ def test_cancel_waits_for_the_step_in_progress(tmp_path):
     run(main())
 
 
+def test_cancel_while_the_output_file_is_being_created(tmp_path, monkeypatch):
+    """Cancelled while a worker creates the temporary output file: the file
+    is created anyway (the thread cannot be stopped), then removed."""
+    from librsync import _files
+
+    entered, release = threading.Event(), threading.Event()
+    create = _files._create_temp
+
+    def slow_create(dest):
+        made = create(dest)
+        entered.set()
+        assert release.wait(PATIENCE)
+        return made
+
+    monkeypatch.setattr(_files, "_create_temp", slow_create)
+
+    async def main():
+        task = asyncio.ensure_future(aio.delta(NEW, SIG, tmp_path / "delta"))
+        await wait_for_condition(entered.is_set, "the temporary file")
+        task.cancel()
+        await asyncio.sleep(0)
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert list(tmp_path.iterdir()) == []
+
+    run(main())
+
+
 # --- the loop stays free ---------------------------------------------------------------
 
 def test_loop_keeps_ticking_between_delta_chunks():
