@@ -17,9 +17,13 @@ always data).  Every output may be ``None`` (returns a SpooledTemporaryFile
 rewound to 0), a binary file object (written, rewound to where writing began
 if seekable, and returned) or a path (written atomically and returned).
 
-For data that arrives in pieces (sockets, generators) use the streaming job
-objects :class:`SignatureJob`, :class:`DeltaJob`, :class:`PatchJob` and
-:class:`LoadSignatureJob`.
+Every input may also be an iterable of bytes-like chunks (a generator, a
+list, an HTTP client's ``iter_content()``), and :func:`iter_signature` and
+:func:`iter_delta` give their output as a generator of chunks, computed as it
+is consumed: the two ends of a transfer over HTTP or a socket.  For data that
+arrives in pieces on your schedule, use the streaming job objects
+:class:`SignatureJob`, :class:`DeltaJob`, :class:`PatchJob` and
+:class:`LoadSignatureJob`; for asyncio, ``import librsync.aio``.
 """
 
 try:
@@ -33,11 +37,12 @@ except ImportError as _exc:  # pragma: no cover - depends on how it was installe
         "'pip install .' or build in place with 'python setup.py build_ext --inplace'."
     ) from _exc
 
-from . import _api, exceptions
+from . import _api, _iter, exceptions
 from ._api import *  # noqa: F401,F403  (the names in _api.__all__)
+from ._iter import *  # noqa: F401,F403  (the names in _iter.__all__)
 from ._version import __version__
 from .exceptions import *  # noqa: F401,F403  (the names in exceptions.__all__)
 
 # The public namespace is what the modules that define it export, nothing
 # else (tests/test_api.py pins dir() against it).
-__all__ = [*_api.__all__, *exceptions.__all__, "__version__"]
+__all__ = [*_api.__all__, *_iter.__all__, *exceptions.__all__, "__version__"]

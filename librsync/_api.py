@@ -165,9 +165,12 @@ def patch(f, d, o=None, *, max_length=None, stats=None):
     file to ``o``.
 
     ``f`` must allow reading at any offset: a seekable binary file, a
-    bytes-like object or mmap, or a path.  ``o`` may name the same path as
-    ``f``: the file is then replaced safely once the new version is complete
-    (its permission bits are kept).  ``max_length`` refuses deltas that would
+    bytes-like object or mmap, or a path.  ``d`` is any input kind,
+    including an iterable of bytes-like chunks such as the body of an HTTP
+    response as it arrives (read 1 MiB at a time; output is written in
+    1 MiB pieces however far the delta's COPY commands expand).  ``o`` may
+    name the same path as ``f``: the file is then replaced safely once the
+    new version is complete (its permission bits are kept).  ``max_length`` refuses deltas that would
     produce more than that many bytes (:class:`LimitExceededError`), a guard
     for deltas from untrusted sources.  For streaming use :class:`PatchJob`.
     """
@@ -180,8 +183,8 @@ def patch(f, d, o=None, *, max_length=None, stats=None):
 
 
 def load_signature(s, *, max_blocks=None):
-    """Read a signature (binary file, bytes-like or path) and build its hash
-    table once.
+    """Read a signature (binary file, bytes-like, path or an iterable of
+    bytes-like chunks) and build its hash table once.
 
     The returned :class:`Signature` can be passed to ``delta()`` and
     :class:`DeltaJob` any number of times, from any number of threads, without

@@ -14,7 +14,7 @@
 
 import abc
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from tempfile import SpooledTemporaryFile
 from typing import ClassVar, Final, TypeVar, overload
 
@@ -54,8 +54,10 @@ RS_DEFAULT_STRONG_LEN: Final[int]
 
 # What every input argument accepts: a bytes-like object (bytes, bytearray,
 # memoryview, mmap, array, ...), a binary file object open for reading
-# (`readinto` or `read`), or a path (`str` / `os.PathLike`; `bytes` is data).
-_Input: TypeAlias = ReadableBuffer | _Reader | _Path
+# (`readinto` or `read`), a path (`str` / `os.PathLike`; `bytes` is data), or
+# an iterable of bytes-like chunks (`bytes` itself iterates as ints, so it is
+# not one).
+_Input: TypeAlias = ReadableBuffer | _Reader | _Path | Iterable[ReadableBuffer]
 # The `stats=` callback of the one-shot functions.
 _StatsCallback: TypeAlias = Callable[[Stats], None]
 

@@ -1,11 +1,12 @@
 """What the public functions accept as inputs and outputs.
 
 Every input (``f``, ``s``, ``d``) may be a binary file object, a bytes-like
-object (the data itself) or a path (``str`` / ``os.PathLike``; ``bytes`` is
-always data).  Every output may be ``None`` (a SpooledTemporaryFile), a binary
-file object, or a path written atomically.  This module is the one place that
-decides which is which, so the C core only ever sees a buffer or a binary
-reader/writer.
+object (the data itself), a path (``str`` / ``os.PathLike``; ``bytes`` is
+always data) or an iterable of bytes-like chunks (a generator, a list, an
+HTTP client's ``iter_content()``).  Every output may be ``None`` (a
+SpooledTemporaryFile), a binary file object, or a path written atomically.
+This module is the one place that decides which is which, so the C core only
+ever sees a buffer or a binary reader/writer.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ import os
 import secrets
 import stat
 import tempfile
-from typing import Any, Callable, Union
+from typing import Any, Callable, Iterator, Union
 
 __all__ = [
     "MAX_SPOOL",
     "is_path",
     "as_buffer",
     "open_source",
+    "check_source",
+    "ChunkReader",
     "source_size",
     "open_sink",
     "check_reader",
@@ -73,15 +76,111 @@ def _describe(obj: object) -> str:
     return type(obj).__name__
 
 
-def check_reader(f: object, what: str) -> None:
-    """Raise TypeError unless ``f`` looks like a binary file open for reading."""
+def _is_reader(f: object) -> bool:
+    return hasattr(f, "readinto") or hasattr(f, "read")
+
+
+def check_reader(f: object, what: str, kinds: str = "a bytes-like object or a path") -> None:
+    """Raise TypeError unless ``f`` looks like a binary file open for reading.
+
+    ``kinds`` names the other argument kinds the caller would have taken,
+    for the message."""
     if isinstance(f, io.TextIOBase):
         raise TypeError(f"{what} must be opened in binary mode, not text mode")
-    if not (hasattr(f, "readinto") or hasattr(f, "read")):
-        raise TypeError(
-            f"{what} must be a binary file object, a bytes-like object or a path, "
-            f"not {_describe(f)}"
-        )
+    if not _is_reader(f):
+        if hasattr(f, "__aiter__"):
+            raise TypeError(f"{what} is an asynchronous iterable; "
+                            "use librsync.aio for asyncio sources")
+        raise TypeError(f"{what} must be a binary file object, {kinds}, not {_describe(f)}")
+    if not hasattr(f, "readinto"):
+        import inspect  # only here: most readers have readinto and never get this far
+
+        if inspect.iscoroutinefunction(f.read):  # type: ignore[attr-defined]
+            # An asyncio.StreamReader: its read() returns a coroutine, which
+            # would otherwise fail deep inside the driver as "no len()".
+            raise TypeError(f"{what} is an asyncio stream (its read() is a coroutine); "
+                            "use librsync.aio for asyncio sources")
+
+
+_SOURCE_KINDS = "a bytes-like object, a path or an iterable of bytes-like chunks"
+
+
+def _is_chunk_iterable(obj: object) -> bool:
+    # Called only once paths, bytes-like objects and readers are ruled out:
+    # bytes iterate as ints, str as characters and files as lines, so an
+    # iterable is a chunk source only when it is none of those.
+    return hasattr(type(obj), "__iter__")
+
+
+def check_source(obj: object, what: str, kinds: str = _SOURCE_KINDS) -> None:
+    """Raise TypeError (or ValueError, for a non-contiguous buffer) unless
+    ``obj`` is an input kind :func:`open_source` accepts, without opening or
+    reading anything (for generators that open their input only when first
+    advanced).  ``kinds`` is as for :func:`check_reader`."""
+    if is_path(obj):
+        return
+    view = as_buffer(obj)
+    if view is not None:
+        view.release()
+        return
+    if _is_reader(obj) or not _is_chunk_iterable(obj):
+        check_reader(obj, what, kinds)
+
+
+class ChunkReader(io.RawIOBase):
+    """A binary reader over an iterable of bytes-like chunks, so the driver
+    reads an iterable as it reads a file: in its own bounded buffer, with
+    chunks of any size (empty ones are skipped).
+
+    The iterable is advanced only when the current chunk is used up, and a
+    chunk's buffer is released before the next one is asked for, so a
+    producer may reuse one bytearray for every chunk.  A chunk that is not
+    bytes-like raises TypeError.  The iterable is the caller's: closing this
+    reader does not close it (as with a caller's file object).
+    """
+
+    def __init__(self, chunks: object, what: str) -> None:
+        super().__init__()
+        self._chunks: Iterator[object] | None = iter(chunks)  # type: ignore[call-overload]
+        self._what = what
+        self._view: memoryview | None = None
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = self._view
+        while view is None:
+            if self._chunks is None:
+                return 0
+            try:
+                chunk = next(self._chunks)
+            except StopIteration:
+                self._chunks = None
+                return 0
+            view = as_buffer(chunk)
+            if view is None:
+                raise TypeError(f"{self._what} yielded {_describe(chunk)}, "
+                                "not a bytes-like chunk")
+            if not view.nbytes:
+                view.release()
+                view = None
+            self._view, self._pos = view, 0
+        n = min(len(buffer), view.nbytes - self._pos)
+        buffer[:n] = view[self._pos:self._pos + n]
+        self._pos += n
+        if self._pos == view.nbytes:
+            self._view = None
+            view.release()
+        return n
+
+    def close(self) -> None:
+        if self._view is not None:
+            self._view.release()
+            self._view = None
+        self._chunks = None
+        super().close()
 
 
 def check_writer(f: object, what: str) -> None:
@@ -97,12 +196,14 @@ def check_writer(f: object, what: str) -> None:
 class open_source:
     """``with open_source(obj, what) as src``: ``src`` is the data itself
     (``bytes``/``bytearray``), a memoryview (other bytes-like input) or a
-    binary reader (a file object, or a path opened here).
+    binary reader (a file object, a path opened here, or a
+    :class:`ChunkReader` over an iterable of chunks).
 
     A path is opened unbuffered: the C core reads it with ``readinto`` into
     its own buffer, so a second buffer would only add a copy.  What this
-    opens, it closes; a caller's file object is left open.  A class, not a
-    generator context manager: many small calls pay for every step here.
+    opens, it closes; a caller's file object or iterable is left open.  A
+    class, not a generator context manager: many small calls pay for every
+    step here.
     """
 
     __slots__ = ("_value", "_close")
@@ -118,8 +219,11 @@ class open_source:
             view = as_buffer(obj)
             if view is not None:
                 self._value, self._close = view, view.release
+            elif not _is_reader(obj) and _is_chunk_iterable(obj):
+                reader = ChunkReader(obj, what)
+                self._value, self._close = reader, reader.close
             else:
-                check_reader(obj, what)
+                check_reader(obj, what, _SOURCE_KINDS)
                 self._value, self._close = obj, None
 
     def __enter__(self) -> Source:

@@ -50,6 +50,7 @@ need=(
     vendor/config/config.h
     librsync/__init__.py librsync/_rsync.pyx librsync/_librsync.pxd
     librsync/_guards.h librsync/py.typed librsync/_rsync.pyi librsync/__init__.pyi librsync/_api.pyi
+    librsync/_iter.pyi librsync/aio.py
     tests/conftest.py
 )
 # Every library source setup.py compiles, read from setup.py itself so the
@@ -85,7 +86,8 @@ echo "ok: ${#need[@]} required files present, $(wc -l < "$work/sdist.txt") entri
 
 say "wheel contents and symbols"
 python3 -m zipfile -l "${wheel[0]}" | awk 'NR>1 {print $1}' > "$work/wheel.txt"
-for f in librsync/__init__.py librsync/py.typed librsync/_rsync.pyi librsync/__init__.pyi librsync/_api.pyi librsync/cli.py; do
+for f in librsync/__init__.py librsync/py.typed librsync/_rsync.pyi librsync/__init__.pyi librsync/_api.pyi \
+         librsync/_iter.pyi librsync/aio.py librsync/cli.py; do
     grep -qxF "$f" "$work/wheel.txt" || fail "wheel lacks $f"
 done
 if grep -E '\.(pyx|pxd|c|h)$' "$work/wheel.txt"; then

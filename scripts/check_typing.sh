@@ -2,7 +2,8 @@
 # The package's type information, checked on every CI run:
 #
 #  1. The installed librsync (not the uncompiled checkout) carries py.typed,
-#     __init__.pyi, _api.pyi and _rsync.pyi beside its compiled _rsync module.
+#     __init__.pyi, _api.pyi, _iter.pyi and _rsync.pyi beside its compiled
+#     _rsync module (aio.py is typed in place).
 #  2. `mypy --strict` passes on tests/typing/example.py, a typed program using
 #     the whole public API (its assert_type lines pin what the stubs promise,
 #     and its `type: ignore` lines must stay errors).
@@ -47,10 +48,10 @@ EOF
 case "$pkg/" in
     "$root"/*) fail "imported librsync from the checkout ($pkg), not an installed copy" ;;
 esac
-for f in py.typed __init__.pyi _api.pyi _rsync.pyi; do
+for f in py.typed __init__.pyi _api.pyi _iter.pyi _rsync.pyi; do
     [[ -f "$pkg/$f" ]] || fail "$f is not installed in $pkg (package-data / MANIFEST.in)"
 done
-echo "librsync at $pkg: py.typed, __init__.pyi, _api.pyi, _rsync.pyi present"
+echo "librsync at $pkg: py.typed, __init__.pyi, _api.pyi, _iter.pyi, _rsync.pyi present"
 
 mypy_version="$(python3 -m mypy --version)"
 echo "$mypy_version"

@@ -1,8 +1,9 @@
 """The package's shape: a public namespace of exactly the public API, and
 imports that go one way, from the command line down to the driver::
 
-    cli -> _cli_commands -> _cli_io -> librsync (the namespace) -> _api
-        -> _parallel -> _files, _format -> _rsync (the driver) -> exceptions
+    cli -> _cli_commands -> _cli_io, aio -> librsync (the namespace) -> _iter
+        -> _api -> _parallel -> _files, _format -> _rsync (the driver)
+        -> exceptions
 
 A module may import only modules below it, so there are no loops and the
 driver knows nothing of the layers above it.
@@ -36,11 +37,13 @@ LAYERS = {
     "_files": 2,
     "_parallel": 3,
     "_api": 4,
-    "__init__": 5,   # `import librsync` / `from librsync import ...`
-    "_cli_io": 6,
-    "_cli_commands": 7,
-    "cli": 8,
-    "__main__": 9,
+    "_iter": 5,
+    "__init__": 6,   # `import librsync` / `from librsync import ...`
+    "aio": 7,        # `import librsync.aio`: never loaded by the namespace
+    "_cli_io": 7,
+    "_cli_commands": 8,
+    "cli": 9,
+    "__main__": 10,
 }
 
 
@@ -106,8 +109,9 @@ def test_namespace_is_the_public_api():
 
 
 def test_namespace_is_built_from_its_modules():
-    from librsync import _api, exceptions
-    assert librsync.__all__ == [*_api.__all__, *exceptions.__all__, "__version__"]
+    from librsync import _api, _iter, exceptions
+    assert librsync.__all__ == [*_api.__all__, *_iter.__all__, *exceptions.__all__,
+                                "__version__"]
     assert len(set(librsync.__all__)) == len(librsync.__all__)
     for name in librsync.__all__:
         assert hasattr(librsync, name), name
@@ -120,6 +124,33 @@ def test_import_librsync_does_not_load_the_command_line():
                  "print(sorted(m for m in sys.modules if m.startswith('librsync.')))")
     loaded = set(ast.literal_eval(out))
     assert "librsync.cli" not in loaded and "librsync._cli_io" not in loaded
+
+
+def test_import_librsync_does_not_load_asyncio():
+    # librsync.aio is opt-in: `import librsync` costs nothing for asyncio,
+    # and `librsync.aio` is not an attribute until it is imported.
+    out = _fresh("import sys\n"
+                 "import librsync\n"
+                 "print(sorted(m for m in sys.modules\n"
+                 "             if m == 'asyncio' or m.startswith('librsync.')))\n"
+                 "print(hasattr(librsync, 'aio'))\n"
+                 "import librsync.aio\n"
+                 "print(librsync.aio.__name__, 'asyncio' in sys.modules)")
+    lines = out.splitlines()
+    loaded = set(ast.literal_eval(lines[0]))
+    assert "asyncio" not in loaded and "librsync.aio" not in loaded
+    assert lines[1:] == ["False", "librsync.aio True"]
+
+
+def test_aio_mirrors_the_synchronous_api():
+    # Each name in librsync.aio is the asynchronous form of the function of
+    # the same name in librsync, and documented.
+    import librsync.aio as aio
+    assert len(set(aio.__all__)) == len(aio.__all__)
+    assert set(aio.__all__) <= set(librsync.__all__)
+    for name in aio.__all__:
+        assert callable(getattr(aio, name)), name
+        assert getattr(aio, name).__doc__, f"aio.{name} has no docstring"
 
 
 # --- the threads=N signature engine is a job of its own -------------------------------

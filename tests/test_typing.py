@@ -13,6 +13,8 @@ import subprocess
 import sys
 import types
 
+import pytest
+
 import librsync
 import librsync._rsync as core
 from conftest import CHILD_CWD, child_env
@@ -42,25 +44,27 @@ def _bound_names(tree: ast.Module) -> set[str]:
 
 
 def test_marker_and_stubs_are_installed_beside_the_package():
-    for name in ("py.typed", "__init__.pyi", "_api.pyi", "_rsync.pyi"):
+    for name in ("py.typed", "__init__.pyi", "_api.pyi", "_iter.pyi", "_rsync.pyi"):
         assert os.path.isfile(os.path.join(PKG, name)), f"{name} missing from {PKG}"
     with open(os.path.join(PKG, "py.typed"), "rb") as f:
         assert f.read().strip() == b""  # a full (not "partial\n") stub package
 
 
-def test_every_public_name_is_in_the_stub():
+@pytest.mark.parametrize("module", ["_api", "_iter"])
+def test_every_public_name_is_in_the_stub(module):
     # Like __init__.py, __init__.pyi only gathers its modules' exports: the
-    # API from _api.pyi (whose public names must be the runtime's __all__) and the
-    # exceptions from exceptions.py (typed in place).
+    # API from _api.pyi and _iter.pyi (whose public names must be the
+    # runtime's __all__) and the exceptions from exceptions.py (typed in
+    # place).
     init = _stub("__init__.pyi")
     starred = {node.module for node in init.body
                if isinstance(node, ast.ImportFrom) and node.names[0].name == "*"}
-    assert starred == {"_api", "exceptions"}
-    api = _stub("_api.pyi")
-    exported = {n for n in _bound_names(api) if not n.startswith("_")}
-    assert exported == set(librsync._api.__all__), (
-        f"missing from _api.pyi: {set(librsync._api.__all__) - exported}; "
-        f"public in _api.pyi only: {exported - set(librsync._api.__all__)}")
+    assert starred == {"_api", "_iter", "exceptions"}
+    runtime = set(getattr(librsync, module).__all__)
+    exported = {n for n in _bound_names(_stub(f"{module}.pyi")) if not n.startswith("_")}
+    assert exported == runtime, (
+        f"missing from {module}.pyi: {runtime - exported}; "
+        f"public in {module}.pyi only: {exported - runtime}")
 
 
 def test_compiled_module_names_are_in_its_stub():

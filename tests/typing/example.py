@@ -19,7 +19,7 @@ import os
 import pathlib
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, BinaryIO, Callable
 
 import librsync
@@ -188,6 +188,37 @@ def streaming() -> bytes:
     return apply_delta(OLD, d, b"trailing bytes")
 
 
+def over_the_wire() -> bytes:
+    """Chunk iterators out, iterables of chunks in."""
+    sig_chunks = librsync.iter_signature(OLD, block_size=1024, chunk_size=8192)
+    assert_type(sig_chunks, Generator[bytes, None, None])
+    delta_chunks = librsync.iter_delta(NEW, sig_chunks, chunk_size=8192)
+    first: bytes = next(delta_chunks)
+    rest = [bytearray(c) for c in delta_chunks]  # any bytes-like chunks
+    delta_chunks.close()
+    return librsync.patch(OLD, [first, *rest]).read()
+
+
+async def _aio_round_trip() -> bytes:
+    import librsync.aio as aio
+
+    async def pieces(data: bytes) -> AsyncIterator[bytes]:
+        for piece in chunks(data):
+            yield piece
+
+    sig = await aio.load_signature(pieces(librsync.signature(OLD).read()))
+    assert_type(sig, Signature)
+    delta = b"".join([c async for c in aio.iter_delta(pieces(NEW), sig, chunk_size=4096)])
+    out = await aio.patch(OLD, pieces(delta), io.BytesIO())
+    return bytes(out.getvalue())
+
+
+def with_asyncio() -> bytes:
+    import asyncio
+
+    return asyncio.run(_aio_round_trip())
+
+
 # --- errors and constants ----------------------------------------------------
 
 
@@ -235,6 +266,8 @@ def _misuse(sig: Signature, job: PatchJob) -> None:
     librsync.delta("new.bin", sig, 42)  # type: ignore[call-overload]
     librsync.patch(OLD, b"", threads=2)  # type: ignore[call-overload]  # patch has none
     librsync.load_signature(OLD, 10)  # type: ignore[call-arg]  # max_blocks is keyword-only
+    librsync.iter_delta(NEW, sig, 4096)  # type: ignore[call-arg]  # chunk_size is keyword-only
+    librsync.patch(OLD, ["text"])  # type: ignore[list-item]  # chunks must be bytes-like
     SignatureJob(1024, 8, RS_MD4_SIG_MAGIC, -1, 2)  # type: ignore[call-arg]  # threads too
     job.update("text")  # type: ignore[arg-type]
     job.stats.lit_bytes = 0  # type: ignore[misc]  # read-only
@@ -250,6 +283,8 @@ def main() -> int:
         assert with_paths(pathlib.Path(tmp)).read_bytes() == NEW
         with_files(pathlib.Path(tmp))
     assert streaming() == NEW
+    assert over_the_wire() == NEW
+    assert with_asyncio() == NEW
     print("\n".join(errors()))
     return 0
 
