@@ -406,6 +406,11 @@ class open_sink:
     __slots__ = ("write", "result", "_kind", "_file", "_start", "_tmp", "_dest", "_mode")
     write: Callable[[Any], object]
     _file: Any
+    _kind: int  # 0 spooled (None), 1 path, 2 the caller's file object
+    _start: int | None
+    _tmp: str | bytes
+    _dest: str | bytes
+    _mode: int | None
 
     def __init__(self, obj: object, what: str) -> None:
         self.result = obj
@@ -428,7 +433,7 @@ class open_sink:
             self._kind = 1
             self._dest = _resolve_destination(os.fspath(obj))  # type: ignore[arg-type, call-overload]
             try:
-                self._mode: int | None = stat.S_IMODE(os.stat(self._dest).st_mode)
+                self._mode = stat.S_IMODE(os.stat(self._dest).st_mode)
             except FileNotFoundError:
                 self._mode = None
             fd, self._tmp = _create_temp(self._dest)
