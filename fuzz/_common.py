@@ -92,8 +92,11 @@ def make_tree_arena(base: str) -> tuple[str, str, str]:
     _put(os.path.join(src, "empty"), b"")
     os.makedirs(os.path.join(src, "newdir", "deeper"))
     os.symlink("a.txt", os.path.join(src, "link_dir"))
+    for link in ("template/link_dir", "template/link_file", "src/link_dir"):
+        os.utime(os.path.join(base, link), ns=(TREE_MTIME, TREE_MTIME), follow_symlinks=False)
     for root in (dst, src):
         for dirpath, _, _ in sorted(os.walk(root), key=lambda t: -len(t[0])):
+            os.chmod(dirpath, 0o755)  # not the umask's choice
             os.utime(dirpath, ns=(TREE_MTIME, TREE_MTIME))
     return dst, src, outside
 

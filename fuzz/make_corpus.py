@@ -16,7 +16,7 @@ import shutil
 import struct
 import tempfile
 
-from _common import BASIS, HERE, MAGICS, librsync, make_tree_arena
+from _common import BASIS, HERE, MAGICS, TREE_MTIME, librsync, make_tree_arena
 
 import librsync.tree as tree
 
@@ -88,6 +88,8 @@ def main() -> None:
                                                (src, {"checksum": True}), (dst, {}),
                                                (empty, {"delete": True})]):
             os.makedirs(empty, exist_ok=True)
+            os.chmod(empty, 0o755)
+            os.utime(empty, ns=(TREE_MTIME, TREE_MTIME))
             delta = io.BytesIO()
             tree.tree_delta(source, sig.getvalue(), delta, **options)
             write("tree", bytes([i, 5]) + delta.getvalue())
