@@ -323,13 +323,14 @@ def _windows_name_problem(name: str) -> Optional[str]:
     return None
 
 
-def _local_name(name: bytes, rel: str) -> str:
-    """The name as this platform's os functions take it."""
+def _local_name(name: bytes, rel: str, target: bool = False) -> str:
+    """The name (or a symlink's target) as this platform's os functions take
+    it."""
     try:
         text = os.fsdecode(name)
     except UnicodeDecodeError:  # Windows: names are UTF-8 in the stream
         raise _corrupt(f"the name {name!r} in {rel or 'the root'!r} is not UTF-8") from None
-    if _WINDOWS:
+    if _WINDOWS and not target:
         problem = _windows_name_problem(text)
         if problem:
             raise UnsafePathError(f"the name {name!r} in {rel or 'the root'!r} holds {problem}")
@@ -1107,6 +1108,7 @@ class _Dir:
         self.exists = exists
         self._anon = _ANON_TEMPS and fd is not None
         self._gone: set[str] = set()  # what a dry run has removed
+        self._names: Optional[set[str]] = None  # listed at the first removal
 
     # -- helpers -------------------------------------------------------------
 
@@ -1220,9 +1222,18 @@ class _Dir:
     def remove(self, name: str) -> int:
         """Remove the entry ``name`` (a directory with what it holds, never
         following links); how many entries went."""
-        st = self.lstat(name)
+        if not self.exists:
+            return 0
+        if self._names is None:
+            # Only an entry of exactly this name: on a case-insensitive file
+            # system lstat("readme") finds the "README" this stream has just
+            # written (b"README" < b"readme"), which must stay.
+            with os.scandir(self.fd if self.fd is not None else self.path) as it:
+                self._names = {e.name for e in it}
+        st = self.lstat(name) if name in self._names else None
         if st is None:
             return 0
+        self._names.discard(name)
         if self.dry_run:
             self._gone.add(name)
         if not stat.S_ISDIR(st.st_mode) or _is_link(st):
@@ -1507,7 +1518,7 @@ class _Patcher:
                     self.stats.files_unchanged += 1
                     self.stats.file_bytes += entry.size
                 elif kind == _L:
-                    d.symlink(name, _local_name(entry.target, rel), entry.mtime)
+                    d.symlink(name, _local_name(entry.target, rel, target=True), entry.mtime)
                     self.stats.symlinks += 1
                 else:
                     self.stats.deleted += d.remove(name)
