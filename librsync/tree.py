@@ -211,6 +211,7 @@ _TEMP_RE = re.compile(r"\.lrsync-tree\.[0-9a-f]{24}\.tmp\Z")
 _WIN_RESERVED = re.compile(r"(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9\xb9\xb2\xb3]|"
                            r"LPT[0-9\xb9\xb2\xb3])(\..*)?\Z", re.IGNORECASE)
 
+#: A directory: a str path or an os.PathLike of one (pathlib.Path).
 StrPath = Union[str, "os.PathLike[str]"]
 
 
@@ -774,7 +775,7 @@ def _signature_dir(w: _Writer, path: str, rel: str,
         if stat.S_ISDIR(st.st_mode):
             _check_depth(depth + 1, child)
             try:
-                sub = _listdir(child, child_rel)  # before its D record: see sync_tree
+                sub = _listdir(child, child_rel)  # before its D record (see sync_tree)
             except (FileNotFoundError, NotADirectoryError):
                 continue
             w.entry(_D, name, *_meta(st))
@@ -821,11 +822,8 @@ class _SigCursor:
         """The current directory's next entry, or None at its end (its Q)."""
         kind, body = self._r.record()
         if kind == _Q:
-            if len(self._last) == 1:
-                self._last.pop()
-            else:
-                self._last.pop()
-                self._rels.pop()
+            self._last.pop()
+            self._rels.pop()
             return None
         rel = self._rels[-1]
         if kind not in (_D, _F, _L):
@@ -1614,6 +1612,12 @@ def sync_tree(src_dir: StrPath, dst_dir: StrPath, *, delete: bool = False,
         # Each would be walked while the other is written into it.
         raise ValueError(f"sync_tree: {src!r} and {dst!r} are the same tree or one "
                          "holds the other")
+    # The destination is signed while it is patched.  That is safe because
+    # both streams list entries in the same order and each step waits for the
+    # one before it: the patch acts on an entry only after tree_delta has read
+    # it from the signature stream, so tree_signature is done with it (a
+    # directory is listed before its D record is written, a file read before
+    # its E record, an extra entry removed only after its records).
     errors: List[Optional[BaseException]] = [None, None, None]
     sig_stats: List[TreeStats] = []
     patch_stats: List[TreeStats] = []
