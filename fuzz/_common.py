@@ -49,3 +49,71 @@ def pieces(data: bytes, cuts: list[int]) -> list[bytes]:
         out.append(data[prev:c])
         prev = c
     return out
+
+
+# --- the tree target -----------------------------------------------------------------
+
+#: Where the tree target builds its trees: in memory when the machine has a
+#: tmpfs (every input copies a tree, and fsync on a disk would dominate).
+SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+#: mtime of every entry of the fixed trees, so that streams made from them
+#: stay valid against fresh copies.
+TREE_MTIME = 1_600_000_000_000_000_000
+
+
+def _put(path: str, data: bytes, mode: int = 0o644) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, mode)
+    os.utime(path, ns=(TREE_MTIME, TREE_MTIME))
+
+
+def make_tree_arena(base: str) -> tuple[str, str, str]:
+    """Under ``base``: ``template`` (the destination tree delta streams are
+    applied to, copied to ``base/dst`` for each: a few files, a directory,
+    symlinks leading out of it), ``src`` (a tree differing from it in every
+    way a stream can say) and ``outside`` (what no stream may touch).
+    Returns their paths."""
+    dst, src, outside = (os.path.join(base, n) for n in ("template", "src", "outside"))
+    _put(os.path.join(outside, "secret.txt"), b"outside the destination\n", 0o600)
+    _put(os.path.join(dst, "a.txt"), b"alpha\n" * 50)
+    _put(os.path.join(dst, "sub", "b.bin"), BASIS[:3000])
+    _put(os.path.join(dst, "empty"), b"")
+    _put(os.path.join(dst, "gone.txt"), b"removed with delete=True\n")
+    # Relative, so they lead outside from base/dst too, and the corpus made
+    # from them does not depend on where it was made.
+    os.symlink("../outside", os.path.join(dst, "link_dir"))
+    os.symlink("../outside/secret.txt", os.path.join(dst, "link_file"))
+    _put(os.path.join(src, "a.txt"), b"alpha\n" * 20 + b"beta\n" + b"alpha\n" * 29, 0o640)
+    _put(os.path.join(src, "sub", "b.bin"), BASIS[:1000] + BASIS[2000:4000])
+    _put(os.path.join(src, "sub", "new.txt"), b"new file\n", 0o755)
+    _put(os.path.join(src, "empty"), b"")
+    os.makedirs(os.path.join(src, "newdir", "deeper"))
+    os.symlink("a.txt", os.path.join(src, "link_dir"))
+    for link in ("template/link_dir", "template/link_file", "src/link_dir"):
+        os.utime(os.path.join(base, link), ns=(TREE_MTIME, TREE_MTIME), follow_symlinks=False)
+    for root in (dst, src):
+        for dirpath, _, _ in sorted(os.walk(root), key=lambda t: -len(t[0])):
+            os.chmod(dirpath, 0o755)  # not the umask's choice
+            os.utime(dirpath, ns=(TREE_MTIME, TREE_MTIME))
+    return dst, src, outside
+
+
+def tree_snapshot(root: str) -> dict:
+    """Every entry under ``root`` (not following links): kind, mode, mtime,
+    content or link target."""
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            if os.path.islink(path):
+                out[path] = ("l", os.readlink(path), st.st_mtime_ns)
+            elif os.path.isdir(path):
+                out[path] = ("d", st.st_mode, st.st_mtime_ns)
+            else:
+                with open(path, "rb") as f:
+                    out[path] = ("f", st.st_mode, st.st_mtime_ns, f.read())
+    return out

@@ -9,12 +9,16 @@ the streaming job; the rest is the signature or delta itself.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import random
 import shutil
 import struct
+import tempfile
 
-from _common import BASIS, HERE, MAGICS, librsync
+from _common import BASIS, HERE, MAGICS, TREE_MTIME, librsync, make_tree_arena
+
+import librsync.tree as tree
 
 CORPUS = os.path.join(HERE, "corpus")
 
@@ -70,6 +74,25 @@ def main() -> None:
     rnd = random.Random(99)
     for n in (0, 64, 700, 3000, 9000):
         write("delta", rnd.randbytes(n))
+    # The tree target: real delta streams against the template tree it
+    # patches (a first sync, an update with and without deletions, no
+    # change at all), and a signature stream, which it also feeds to
+    # tree_delta.
+    with tempfile.TemporaryDirectory() as base:
+        dst, src, _ = make_tree_arena(base)
+        empty = os.path.join(base, "empty")
+        sig = io.BytesIO()
+        tree.tree_signature(dst, sig)
+        write("tree", b"\x00\x00" + sig.getvalue())
+        for i, (source, options) in enumerate([(src, {}), (src, {"delete": True}),
+                                               (src, {"checksum": True}), (dst, {}),
+                                               (empty, {"delete": True})]):
+            os.makedirs(empty, exist_ok=True)
+            os.chmod(empty, 0o755)
+            os.utime(empty, ns=(TREE_MTIME, TREE_MTIME))
+            delta = io.BytesIO()
+            tree.tree_delta(source, sig.getvalue(), delta, **options)
+            write("tree", bytes([i, 5]) + delta.getvalue())
 
 
 if __name__ == "__main__":

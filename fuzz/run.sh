@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Time-boxed fuzzing of the three atheris targets (see fuzz/README.md).
+# Time-boxed fuzzing of the four atheris targets (see fuzz/README.md).
 #
 #   fuzz/run.sh            60 s in all, split evenly between the targets
 #   FUZZ_SECONDS=3600 fuzz/run.sh
@@ -15,11 +15,15 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 SECONDS_TOTAL=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"patch loadsig delta"}
+TARGETS=${FUZZ_TARGETS:-"patch loadsig delta tree"}
 TIMEOUT=${FUZZ_TIMEOUT:-10}
 RSS_MB=${FUZZ_RSS_MB:-2048}
 ARTIFACTS=${FUZZ_ARTIFACTS:-$PWD/artifacts}
 WORK=${FUZZ_WORK:-$(mktemp -d -t librsync-fuzz.XXXXXX)}
+# Trees the tree target patches, in memory where there is a tmpfs.
+FUZZ_SCRATCH=$(mktemp -d -p /dev/shm librsync-fuzz.XXXXXX 2>/dev/null || mktemp -d)
+export FUZZ_SCRATCH
+trap 'rm -rf "$FUZZ_SCRATCH"' EXIT
 
 python3 -c "import atheris" 2>/dev/null || python3 -m pip install -q atheris
 python3 -c "import _common; print('fuzzing', _common.librsync.__file__)" \

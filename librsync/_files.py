@@ -213,7 +213,7 @@ class open_source:
             self._value: Source = obj  # the driver reads it by pointer
             self._close: Callable[[], None] | None = None
         elif is_path(obj):
-            f = open(obj, "rb", buffering=0)  # type: ignore[arg-type, call-overload]
+            f = open(obj, "rb", buffering=0)  # type: ignore[call-overload]
             self._value, self._close = f, f.close
         else:
             view = as_buffer(obj)
@@ -258,7 +258,7 @@ def open_basis(obj: object, what: str) -> tuple[Any, int, bool]:
     if type(obj) is bytes or type(obj) is bytearray:
         return obj, -1, False  # the common case for many small patches
     if is_path(obj):
-        f = open(obj, "rb")  # type: ignore[arg-type, call-overload]
+        f = open(obj, "rb")  # type: ignore[call-overload]
         fd = regular_fd(f)
         return f, -1 if fd is None else fd, True
     view = as_buffer(obj)  # refuses non-contiguous data
@@ -303,7 +303,7 @@ def source_size(src: Source) -> int:
         if not stat.S_ISREG(st.st_mode):
             return -1
         try:
-            return max(st.st_size - src.tell(), 0)
+            return max(st.st_size - int(src.tell()), 0)
         except (AttributeError, OSError, ValueError):
             return st.st_size
     try:
@@ -312,7 +312,7 @@ def source_size(src: Source) -> int:
         here = src.tell()
         end = src.seek(0, os.SEEK_END)
         src.seek(here)
-        return max(end - here, 0)
+        return max(int(end) - int(here), 0)
     except (AttributeError, OSError, ValueError):
         return -1
 
@@ -431,7 +431,7 @@ class open_sink:
             return
         if is_path(obj):
             self._kind = 1
-            self._dest = _resolve_destination(os.fspath(obj))  # type: ignore[arg-type, call-overload]
+            self._dest = _resolve_destination(os.fspath(obj))  # type: ignore[call-overload]
             try:
                 self._mode = stat.S_IMODE(os.stat(self._dest).st_mode)
             except FileNotFoundError:

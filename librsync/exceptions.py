@@ -82,7 +82,8 @@ class LibrsyncError(Exception):
             text = f"{text}: {message}"
         super().__init__(text)
 
-    def __reduce__(self):  # keep code and message across pickling (multiprocessing)
+    # Keeps code and message across pickling (multiprocessing).
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
         return (type(self), (self.code, self.message))
 
 
@@ -116,7 +117,7 @@ class LimitExceededError(LibrsyncError):
     def __init__(self, message: str | None = None, code: int = RS_CORRUPT) -> None:
         super().__init__(code, message)
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
         return (type(self), (self.message, self.code))
 
 

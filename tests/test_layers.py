@@ -1,9 +1,12 @@
 """The package's shape: a public namespace of exactly the public API, and
 imports that go one way, from the command line down to the driver::
 
-    cli -> _cli_commands -> _cli_io, aio -> librsync (the namespace) -> _iter
-        -> _api -> _parallel -> _files, _format -> _rsync (the driver)
+    cli -> _cli_commands -> _cli_io, aio, tree -> librsync (the namespace)
+        -> _iter -> _api -> _parallel -> _files, _format -> _rsync (the driver)
         -> exceptions
+
+``tree`` (directory trees) is a public submodule beside the command line's
+I/O: built on the facade, imported only by ``import librsync.tree``.
 
 A module may import only modules below it, so there are no loops and the
 driver knows nothing of the layers above it.
@@ -40,6 +43,7 @@ LAYERS = {
     "_iter": 5,
     "__init__": 6,   # `import librsync` / `from librsync import ...`
     "aio": 7,        # `import librsync.aio`: never loaded by the namespace
+    "tree": 7,       # `import librsync.tree`: directory trees, on the facade
     "_cli_io": 7,
     "_cli_commands": 8,
     "cli": 9,
@@ -124,6 +128,15 @@ def test_import_librsync_does_not_load_the_command_line():
                  "print(sorted(m for m in sys.modules if m.startswith('librsync.')))")
     loaded = set(ast.literal_eval(out))
     assert "librsync.cli" not in loaded and "librsync._cli_io" not in loaded
+    # Nor for directory trees (threads, hashlib): `import librsync.tree` for those.
+    assert "librsync.tree" not in loaded
+
+
+def test_tree_is_a_submodule_of_its_own():
+    out = _fresh("import librsync.tree as t, librsync; "
+                 "print(sorted(t.__all__)); print('tree' in librsync.__all__)")
+    names, in_namespace = out.splitlines()
+    assert "sync_tree" in ast.literal_eval(names) and in_namespace == "False"
 
 
 def test_import_librsync_does_not_load_asyncio():

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, BinaryIO, Callable
 
 import librsync
+import librsync.tree
 from librsync import (
     MAX_WEAK_COLLISIONS,
     RS_CORRUPT,
@@ -41,6 +42,7 @@ from librsync import (
     SignatureJob,
     Stats,
 )
+from librsync.tree import TreeStats, UnsafePathError
 
 if TYPE_CHECKING:
     from typing_extensions import assert_type
@@ -219,6 +221,32 @@ def with_asyncio() -> bytes:
     return asyncio.run(_aio_round_trip())
 
 
+# --- directory trees ----------------------------------------------------------
+
+
+def trees(folder: pathlib.Path) -> TreeStats:
+    """sync_tree, and its three steps with the stream kinds they take."""
+    src, dst = folder / "src", folder / "dst"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "new.bin").write_bytes(NEW)
+    stats = librsync.tree.sync_tree(src, dst, delete=True)
+    assert_type(stats, TreeStats)
+    sig = io.BytesIO()
+    librsync.tree.tree_signature(str(dst), sig)
+    delta = io.BytesIO()
+    sent = librsync.tree.tree_delta(src, sig.getvalue(), delta, checksum=True)
+    chunks: Iterator[bytes] = iter([delta.getvalue()])
+    got = librsync.tree.tree_patch(dst, chunks, dry_run=False, max_file_size=1 << 20)
+    assert got.files_unchanged == sent.files_unchanged == 1 and got.files == 1
+    try:
+        librsync.tree.tree_patch(dst, b"not a tree stream")
+    except UnsafePathError:
+        raise
+    except LibrsyncError as exc:
+        assert exc.code == librsync.RS_BAD_MAGIC
+    return stats
+
+
 # --- errors and constants ----------------------------------------------------
 
 
@@ -273,6 +301,8 @@ def _misuse(sig: Signature, job: PatchJob) -> None:
     job.stats.lit_bytes = 0  # type: ignore[misc]  # read-only
     print(len(job.finish()) + job.unused_data)  # type: ignore[operator]
     {sig.block_len: job.stats}[sig]  # type: ignore[index]
+    librsync.tree.tree_patch("dst", "a path is not a stream")  # type: ignore[arg-type]
+    librsync.tree.sync_tree("src", "dst", True)  # type: ignore[call-arg]  # delete is keyword-only
 
 
 def main() -> int:
@@ -282,6 +312,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         assert with_paths(pathlib.Path(tmp)).read_bytes() == NEW
         with_files(pathlib.Path(tmp))
+        assert trees(pathlib.Path(tmp)).files_new == 1
     assert streaming() == NEW
     assert over_the_wire() == NEW
     assert with_asyncio() == NEW
