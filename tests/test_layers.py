@@ -4,6 +4,8 @@ imports that go one way, from the command line down to the driver::
     cli -> _cli_commands -> _cli_io -> librsync (the namespace) -> _api
         -> _parallel -> _files, _format -> _rsync (the driver) -> exceptions
 
+    dask (many files on a dask.distributed cluster) -> librsync (the namespace)
+
 A module may import only modules below it, so there are no loops and the
 driver knows nothing of the layers above it.
 """
@@ -38,6 +40,7 @@ LAYERS = {
     "_api": 4,
     "__init__": 5,   # `import librsync` / `from librsync import ...`
     "_cli_io": 6,
+    "dask": 6,       # `import librsync.dask`: the facade, on a cluster
     "_cli_commands": 7,
     "cli": 8,
     "__main__": 9,
@@ -120,6 +123,17 @@ def test_import_librsync_does_not_load_the_command_line():
                  "print(sorted(m for m in sys.modules if m.startswith('librsync.')))")
     loaded = set(ast.literal_eval(out))
     assert "librsync.cli" not in loaded and "librsync._cli_io" not in loaded
+
+
+def test_import_librsync_does_not_load_dask():
+    # librsync.dask is opt-in: `import librsync` must not pull in
+    # dask.distributed (seconds of imports, a dependency most users lack).
+    out = _fresh("import sys\n"
+                 "import librsync\n"
+                 "print(sorted(m for m in sys.modules if m.startswith('librsync.')\n"
+                 "             or m.split('.')[0] in ('dask', 'distributed')))")
+    loaded = set(ast.literal_eval(out))
+    assert not loaded & {"librsync.dask", "dask", "distributed"}, loaded
 
 
 # --- the threads=N signature engine is a job of its own -------------------------------
