@@ -11,11 +11,13 @@ import os
 import pickle
 import random
 import shutil
+import subprocess
+import sys
 
 import pytest
 
 import librsync
-from conftest import child_env, make_data, mutate
+from conftest import CHILD_CWD, child_env, make_data, mutate
 
 MiB = 1 << 20
 
@@ -390,3 +392,13 @@ def test_module_surface(lrd):
     librsync.signature(b"abc", stats=stats.append)
     st = lrd.SyncStats(stats[0], stats[0], stats[0])
     assert pickle.loads(pickle.dumps(st)) == st
+
+
+def test_typed_example_runs(distributed):
+    # The program scripts/check_typing.sh type-checks must also be right.
+    example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "typing",
+                           "dask_example.py")
+    proc = subprocess.run([sys.executable, example], cwd=CHILD_CWD, env=child_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("ok ")
