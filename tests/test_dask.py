@@ -26,18 +26,19 @@ MiB = 1 << 20
 
 @pytest.fixture(scope="module")
 def client(distributed):
-    saved = os.environ.get("PYTHONPATH")
-    # Read by each worker interpreter when it starts, which is now.
+    # PYTHONPATH is read by each worker interpreter when it starts, which is
+    # now.  The nannies also leave their pre-spawn variables (e.g.
+    # MALLOC_TRIM_THRESHOLD_) in this process's environment, where the other
+    # tests' subprocesses would inherit them: all of it is put back.
+    saved = dict(os.environ)
     os.environ["PYTHONPATH"] = child_env()["PYTHONPATH"]
     try:
         cluster = distributed.LocalCluster(
             n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
             dashboard_address=None)
     finally:
-        if saved is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = saved
+        os.environ.clear()
+        os.environ.update(saved)
     with cluster, distributed.Client(cluster) as client:
         where = client.run(lambda: (librsync.__file__, os.getpid()))
         assert len(where) == 2
@@ -332,10 +333,10 @@ def test_a_corrupt_delta_fails_only_its_file(client, lrd, files, tmp_path):
 
 # --- workers stream -------------------------------------------------------------------
 
-def test_sync_does_not_hold_a_big_file_in_memory(client, lrd, tmp_path):
+def test_workers_stream_big_files_given_as_paths(client, lrd, tmp_path):
     # Unrelated data: the delta is as large as the new file.  Python-heap
-    # allocations on the workers while they sync it, measured by tracemalloc,
-    # stay far below the file's size.
+    # allocations on the workers while they work on it, measured by
+    # tracemalloc, stay far below the file's size.
     size = 32 * MiB
     old, new, out = tmp_path / "old", tmp_path / "new", tmp_path / "out"
     old.write_bytes(make_data(size, seed=7))
@@ -351,14 +352,26 @@ def test_sync_does_not_hold_a_big_file_in_memory(client, lrd, tmp_path):
         tracemalloc.stop()
         return peak
 
-    client.run(start)
-    try:
-        [st] = client.gather(lrd.sync_files(client, [str(old)], [str(new)], [str(out)]))
-    finally:
-        peaks = client.run(peak)
+    def peak_during(submit):
+        client.run(start)
+        try:
+            [result] = client.gather(submit())
+        finally:
+            peaks = client.run(peak)
+        assert max(peaks.values()) < size // 4, peaks
+        return result
+
+    st = peak_during(lambda: lrd.sync_files(client, [str(old)], [str(new)], [str(out)]))
     assert st.delta.lit_bytes > size * 0.99  # really all literal
     assert out.read_bytes() == new.read_bytes()
-    assert max(peaks.values()) < size // 4, peaks
+    out.unlink()
+
+    delta = tmp_path / "delta"
+    sig = lrd.signatures(client, [str(old)])
+    peak_during(lambda: lrd.deltas(client, [str(new)], sig, [str(delta)]))
+    assert delta.stat().st_size > size
+    peak_during(lambda: lrd.patches(client, [str(old)], [str(delta)], [str(out)]))
+    assert out.read_bytes() == new.read_bytes()
 
 
 # --- the API's edges ----------------------------------------------------------------------
