@@ -15,9 +15,10 @@ Not imported by ``import librsync``; needs the ``dask`` extra
         except librsync.LibrsyncError as e:  # names the file; e.code as usual
             print(e)
 
-Every function submits one task per file (``olds[i]``, ``news[i]`` and
-``outs[i]`` go together) and returns at once with a list of
-``distributed.Future``, one per file, in the order given.  A failure belongs
+Every function takes lists with one item per file (``olds[i]``, ``news[i]``
+and ``outs[i]`` go together), submits each file's work as tasks of its own
+and returns at once with a list of ``distributed.Future``, one per file, in
+the order given.  A failure belongs
 to its file alone: that file's future raises, the others complete normally.
 A :class:`~librsync.LibrsyncError` raised by a file keeps its class and
 ``code`` and its message starts with what was being done to which file
@@ -73,11 +74,11 @@ _Path = Union[str, "os.PathLike[str]"]
 # What a task receives: dask has resolved the futures by then.
 _File = Union[_Path, bytes, bytearray]
 _Sig = Union[Signature, _File]
-#: A file: its path (read by a worker), its data, or a future of its data.
-FileInput = Union[_File, "Future[bytes]"]
-#: A signature: loaded (pickled to the worker), a future of a loaded one, or
-#: a signature file's path or data (loaded on the worker).
-SignatureInput = Union[_Sig, "Future[Signature]"]
+# A file: its path (read by a worker), its data, or a future of its data.
+_FileInput = Union[_File, "Future[bytes]"]
+# A signature: loaded (pickled to the worker), a future of a loaded one, or
+# a signature file's path or data (loaded on the worker).
+_SignatureInput = Union[_Sig, "Future[Signature]"]
 
 
 class SyncStats(NamedTuple):
@@ -92,7 +93,7 @@ class SyncStats(NamedTuple):
 
 # --- the client side -------------------------------------------------------------
 
-def signatures(client: Client, files: Iterable[FileInput], *, block_size: int = 0,
+def signatures(client: Client, files: Iterable[_FileInput], *, block_size: int = 0,
                strong_len: int = 0, magic: int = RS_RK_BLAKE2_SIG_MAGIC,
                ) -> List[Future[Signature]]:
     """Compute and load the signature of each of ``files`` on the cluster.
@@ -112,12 +113,12 @@ def signatures(client: Client, files: Iterable[FileInput], *, block_size: int = 
 
 
 @overload
-def deltas(client: Client, files: Iterable[FileInput], sigs: Iterable[SignatureInput],
+def deltas(client: Client, files: Iterable[_FileInput], sigs: Iterable[_SignatureInput],
            outs: None = None, *, max_blocks: Optional[int] = None) -> List[Future[bytes]]: ...
 @overload
-def deltas(client: Client, files: Iterable[FileInput], sigs: Iterable[SignatureInput],
+def deltas(client: Client, files: Iterable[_FileInput], sigs: Iterable[_SignatureInput],
            outs: Iterable[_Path], *, max_blocks: Optional[int] = None) -> List[Future[Stats]]: ...
-def deltas(client: Client, files: Iterable[FileInput], sigs: Iterable[SignatureInput],
+def deltas(client: Client, files: Iterable[_FileInput], sigs: Iterable[_SignatureInput],
            outs: Optional[Iterable[_Path]] = None, *, max_blocks: Optional[int] = None,
            ) -> Union[List[Future[bytes]], List[Future[Stats]]]:
     """Compute the delta of each of ``files`` (the new files) against the
@@ -143,12 +144,12 @@ def deltas(client: Client, files: Iterable[FileInput], sigs: Iterable[SignatureI
 
 
 @overload
-def patches(client: Client, bases: Iterable[FileInput], deltas: Iterable[FileInput],
+def patches(client: Client, bases: Iterable[_FileInput], deltas: Iterable[_FileInput],
             outs: None = None, *, max_length: Optional[int] = None) -> List[Future[bytes]]: ...
 @overload
-def patches(client: Client, bases: Iterable[FileInput], deltas: Iterable[FileInput],
+def patches(client: Client, bases: Iterable[_FileInput], deltas: Iterable[_FileInput],
             outs: Iterable[_Path], *, max_length: Optional[int] = None) -> List[Future[Stats]]: ...
-def patches(client: Client, bases: Iterable[FileInput], deltas: Iterable[FileInput],
+def patches(client: Client, bases: Iterable[_FileInput], deltas: Iterable[_FileInput],
             outs: Optional[Iterable[_Path]] = None, *, max_length: Optional[int] = None,
             ) -> Union[List[Future[bytes]], List[Future[Stats]]]:
     """Apply each of ``deltas`` to the basis (old file) in the same place of
@@ -172,7 +173,7 @@ def patches(client: Client, bases: Iterable[FileInput], deltas: Iterable[FileInp
                       key="librsync-patch", pure=False, max_length=max_length)
 
 
-def sync_files(client: Client, olds: Iterable[FileInput], news: Iterable[FileInput],
+def sync_files(client: Client, olds: Iterable[_FileInput], news: Iterable[_FileInput],
                outs: Iterable[_Path], *, block_size: int = 0, strong_len: int = 0,
                magic: int = RS_RK_BLAKE2_SIG_MAGIC) -> List[Future[SyncStats]]:
     """Rebuild each of ``news`` at the path in the same place of ``outs``
@@ -320,12 +321,12 @@ class _DeltaReader:
     pieces, so it is never whole, in memory or on disk."""
 
     def __init__(self, new: _File, sig: Signature) -> None:
+        self._job = DeltaJob(sig)
         self._new: Union[io.FileIO, io.BytesIO]
         if isinstance(new, (str, os.PathLike)):
             self._new = io.FileIO(new, "rb")
         else:
             self._new = io.BytesIO(new)
-        self._job = DeltaJob(sig)
         # Smaller than the patch's reads: each update() briefly holds its
         # output twice (pieces, then joined), so this bounds the peak.
         self._buffer = bytearray(_DELTA_INPUT)
