@@ -32,6 +32,11 @@ do.  ``bytes`` may be given instead of a path; they travel with the task.
 Any input may also be a ``Future`` of such a value (for example from
 ``client.scatter`` or a previous call here), which stays on the cluster.
 
+Dask orders tasks by the futures they take, not by the files they touch:
+when one call writes paths that another reads (deltas to files, then
+patches from them), wait for the first call's futures
+(``distributed.wait``) before making the second.
+
 Loaded :class:`~librsync.Signature` objects cross between processes by
 pickle (as their signature bytes, loaded again on arrival), so
 :func:`signatures` can hand them to :func:`deltas` on another worker or back

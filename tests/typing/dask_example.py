@@ -1,9 +1,8 @@
 """A typed program using librsync.dask, for ``mypy --strict``.
 
 scripts/check_typing.sh type-checks it against the installed package, and
-tests/test_dask.py runs it (on a cluster of threads in this process: a
-second interpreter's worth of time is not what it tests), so it is both
-well-typed and correct.  ``assert_type`` pins what the overloads promise:
+tests/test_dask.py runs it (on a one-worker loopback cluster of its own), so
+it is both well-typed and correct.  ``assert_type`` pins what the overloads promise:
 bytes futures without ``outs``, Stats futures with them.
 """
 
@@ -14,7 +13,7 @@ import sys
 import tempfile
 from typing import TYPE_CHECKING
 
-from distributed import Client, Future, LocalCluster
+from distributed import Client, Future, LocalCluster, wait
 
 import librsync
 import librsync.dask
@@ -47,6 +46,9 @@ def backup(client: Client, folder: pathlib.Path) -> int:
     delta_paths = [str(folder / f"d{i}") for i in range(3)]
     written = librsync.dask.deltas(client, news, sigs, delta_paths, max_blocks=10_000)
     assert_type(written, "list[Future[Stats]]")
+    # Dask orders tasks by the futures they take, and knows nothing of files:
+    # the deltas must be written before patches() is asked to read them.
+    wait(written)
     patched = librsync.dask.patches(client, olds, delta_paths, olds, max_length=1 << 20)
     assert_type(patched, "list[Future[Stats]]")
     done: list[Stats] = client.gather(patched)
@@ -71,7 +73,9 @@ def _misuse(client: Client) -> None:
 
 
 def main() -> int:
-    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
+    # One worker process, on loopback only.
+    with LocalCluster(n_workers=1, processes=True, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as cluster, \
             Client(cluster) as client, tempfile.TemporaryDirectory() as tmp:
         print("ok", backup(client, pathlib.Path(tmp)))
     return 0
