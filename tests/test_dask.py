@@ -7,6 +7,7 @@ that they did."""
 
 from __future__ import annotations
 
+import filecmp
 import os
 import pickle
 import random
@@ -339,8 +340,12 @@ def test_workers_stream_big_files_given_as_paths(client, lrd, tmp_path):
     # tracemalloc, stay far below the file's size.
     size = 32 * MiB
     old, new, out = tmp_path / "old", tmp_path / "new", tmp_path / "out"
-    old.write_bytes(make_data(size, seed=7))
-    new.write_bytes(make_data(size, seed=8))
+    # Written and compared in pieces: this process's peak RSS is what child
+    # processes of later tests start from (test_largefile measures them).
+    for path, seed in ((old, 7), (new, 8)):
+        with open(path, "wb") as f:
+            for i in range(size // MiB):
+                f.write(make_data(MiB, seed=seed * 1000 + i))
 
     def start():
         import tracemalloc
@@ -363,7 +368,7 @@ def test_workers_stream_big_files_given_as_paths(client, lrd, tmp_path):
 
     st = peak_during(lambda: lrd.sync_files(client, [str(old)], [str(new)], [str(out)]))
     assert st.delta.lit_bytes > size * 0.99  # really all literal
-    assert out.read_bytes() == new.read_bytes()
+    assert filecmp.cmp(out, new, shallow=False)
     out.unlink()
 
     delta = tmp_path / "delta"
@@ -371,7 +376,7 @@ def test_workers_stream_big_files_given_as_paths(client, lrd, tmp_path):
     peak_during(lambda: lrd.deltas(client, [str(new)], sig, [str(delta)]))
     assert delta.stat().st_size > size
     peak_during(lambda: lrd.patches(client, [str(old)], [str(delta)], [str(out)]))
-    assert out.read_bytes() == new.read_bytes()
+    assert filecmp.cmp(out, new, shallow=False)
 
 
 # --- the API's edges ----------------------------------------------------------------------
