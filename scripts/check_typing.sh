@@ -7,12 +7,16 @@
 #  2. `mypy --strict` passes on tests/typing/example.py, a typed program using
 #     the whole public API (its assert_type lines pin what the stubs promise,
 #     and its `type: ignore` lines must stay errors).
-#  3. mypy's stubtest finds no difference between the stubs and the runtime
+#  3. `mypy --strict` passes on the installed librsync/dask.py, which is
+#     typed inline (plain Python, no stub) against dask.distributed's types,
+#     and on tests/typing/dask_example.py, a typed program using it.
+#  4. mypy's stubtest finds no difference between the stubs and the runtime
 #     modules (names, argument names and kinds, defaults, @final), except the
 #     entries of tests/typing/stubtest_allowlist.txt, each explained there.
 #
 # Usage: bash scripts/check_typing.sh   (from any directory, after
-# `pip install .`; it installs mypy itself).  MYPY_SPEC overrides which mypy.
+# `pip install .`; it installs mypy and dask.distributed itself).
+# MYPY_SPEC overrides which mypy.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,8 +29,10 @@ fail() { printf 'check_typing: FAIL: %s\n' "$*" >&2; exit 1; }
 # Pinned: each mypy release may add stubtest checks, and CI should not start
 # failing on a day nothing here changed.  Raise it on purpose.
 # types-tqdm: stubtest type-checks every module first, and librsync.cli
-# imports the optional tqdm for its progress bar.
-python3 -m pip install -q "${MYPY_SPEC:-mypy==2.4.1}" types-tqdm
+# imports the optional tqdm for its progress bar.  dask.distributed (the
+# `dask` extra, typed): stubtest imports librsync.dask, and mypy reads its
+# types.
+python3 -m pip install -q "${MYPY_SPEC:-mypy==2.4.1}" types-tqdm "dask[distributed]>=2024.1"
 
 # Everything below runs in an empty directory with no MYPYPATH/PYTHONPATH:
 # from the repository root, both Python and mypy would find the checkout's
@@ -64,6 +70,17 @@ cp "$root/tests/typing/example.py" "$work/example.py"
 failed=()
 python3 -m mypy --strict --no-incremental example.py \
     || failed+=("mypy --strict on tests/typing/example.py")
+
+say "mypy --strict librsync.dask (installed)"
+# The module only: the others it imports are read for their types (their
+# stubs are what stubtest checks below).
+python3 -m mypy --strict --no-incremental --follow-imports=silent -m librsync.dask \
+    || failed+=("mypy --strict on librsync.dask")
+# distributed leaves Client(), LocalCluster() and Client.gather() unannotated;
+# calling them is not what this checks.
+cp "$root/tests/typing/dask_example.py" "$work/dask_example.py"
+python3 -m mypy --strict --untyped-calls-exclude=distributed --no-incremental dask_example.py \
+    || failed+=("mypy --strict on tests/typing/dask_example.py")
 
 say "stubtest librsync"
 python3 -m mypy.stubtest librsync \

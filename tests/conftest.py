@@ -62,6 +62,22 @@ def rdiff() -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def distributed():
+    """The ``distributed`` package (librsync.dask's engine, in the test
+    extra).  Skips when it is absent, unless LIBRSYNC_REQUIRE_DASK=1 (set by
+    CI), where absence is a failure."""
+    try:
+        import distributed
+    except ImportError:
+        if os.environ.get("LIBRSYNC_REQUIRE_DASK") == "1":
+            pytest.fail("dask.distributed is required (LIBRSYNC_REQUIRE_DASK=1) "
+                        "but not installed")
+        pytest.skip("dask.distributed is not installed (pip install '.[dask]'); "
+                    "librsync.dask not checked")
+    return distributed
+
+
 @pytest.fixture
 def run_rdiff(rdiff):
     """Run ``rdiff ARGS...``; return the CompletedProcess (check=True)."""

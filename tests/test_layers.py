@@ -8,6 +8,9 @@ imports that go one way, from the command line down to the driver::
 ``tree`` (directory trees) is a public submodule beside the command line's
 I/O: built on the facade, imported only by ``import librsync.tree``.
 
+``dask`` (many files on a dask.distributed cluster) is another, on the
+namespace.
+
 A module may import only modules below it, so there are no loops and the
 driver knows nothing of the layers above it.
 """
@@ -44,6 +47,7 @@ LAYERS = {
     "__init__": 6,   # `import librsync` / `from librsync import ...`
     "aio": 7,        # `import librsync.aio`: never loaded by the namespace
     "tree": 7,       # `import librsync.tree`: directory trees, on the facade
+    "dask": 7,       # `import librsync.dask`: the facade, on a cluster
     "_cli_io": 7,
     "_cli_commands": 8,
     "cli": 9,
@@ -164,6 +168,17 @@ def test_aio_mirrors_the_synchronous_api():
     for name in aio.__all__:
         assert callable(getattr(aio, name)), name
         assert getattr(aio, name).__doc__, f"aio.{name} has no docstring"
+
+
+def test_import_librsync_does_not_load_dask():
+    # librsync.dask is opt-in: `import librsync` must not pull in
+    # dask.distributed (seconds of imports, a dependency most users lack).
+    out = _fresh("import sys\n"
+                 "import librsync\n"
+                 "print(sorted(m for m in sys.modules if m.startswith('librsync.')\n"
+                 "             or m.split('.')[0] in ('dask', 'distributed')))")
+    loaded = set(ast.literal_eval(out))
+    assert not loaded & {"librsync.dask", "dask", "distributed"}, loaded
 
 
 # --- the threads=N signature engine is a job of its own -------------------------------

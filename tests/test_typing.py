@@ -67,6 +67,25 @@ def test_every_public_name_is_in_the_stub(module):
         f"public in {module}.pyi only: {exported - runtime}")
 
 
+def test_dask_module_is_typed_inline():
+    # librsync.dask has no stub: its annotations are its types (mypy --strict
+    # in scripts/check_typing.sh).  This catches a missing one without mypy.
+    path = os.path.join(PKG, "dask.py")
+    assert not os.path.exists(path + "i"), "dask.py is typed inline, not by a stub"
+    with open(path, encoding="utf-8") as f:
+        tree = ast.parse(f.read(), path)
+    functions = [node for node in ast.walk(tree)
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    assert len(functions) > 10
+    for fn in functions:
+        args = fn.args
+        params = [*args.posonlyargs, *args.args, *args.kwonlyargs,
+                  *filter(None, [args.vararg, args.kwarg])]
+        unannotated = [a.arg for a in params if a.annotation is None and a.arg != "self"]
+        assert not unannotated, f"dask.py: {fn.name}() lacks annotations for {unannotated}"
+        assert fn.returns is not None, f"dask.py: {fn.name}() lacks a return annotation"
+
+
 def test_compiled_module_names_are_in_its_stub():
     # What _rsync defines itself (classes, functions, constants); stubtest
     # checks their signatures too, this only catches a forgotten name.
