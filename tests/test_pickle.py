@@ -241,3 +241,27 @@ def test_jobs_refuse_to_pickle(index):
     with job:
         with pytest.raises(TypeError):
             pickle.dumps(job)
+
+
+# --- the submodules' data objects ------------------------------------------------------
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_tree_and_dask_results_pickle_to_equal_objects(protocol, tmp_path):
+    import librsync.dask
+    import librsync.tree
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a").write_bytes(make_data(10_000))
+    tree_stats = librsync.tree.sync_tree(tmp_path / "src", tmp_path / "dst")
+    assert tree_stats.files_new == 1
+    stats = _stats_of_each_kind()
+    sync_stats = librsync.dask.SyncStats(stats[0], stats[1], stats[2])
+    for obj in (tree_stats, sync_stats):
+        again = pickle.loads(pickle.dumps(obj, protocol))
+        assert type(again) is type(obj) and again == obj
+        assert copy.deepcopy(obj) == obj
+    err = librsync.tree.UnsafePathError("name escapes the destination: '..'")
+    again = pickle.loads(pickle.dumps(err, protocol))
+    assert (type(again), again.code, again.message, str(again)) == \
+        (type(err), err.code, err.message, str(err))
