@@ -8,7 +8,6 @@ import mmap
 import os
 import pathlib
 import stat
-import sys
 import tempfile
 import threading
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import _thread
 import gc
 import os
-import sys
 import threading
-import time
 import tracemalloc
 
 import pytest
