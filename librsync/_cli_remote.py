@@ -250,6 +250,8 @@ class _Remote:
         # Live, so that ssh's questions and warnings are seen when they come.
         for raw in iter(err.readline, b""):
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if not line.strip():
+                continue
             if line.startswith(f"{PROG}: "):
                 line = line[len(PROG) + 2:]
             self.lines = (self.lines + [line])[-_KEEP_LINES:]
@@ -310,6 +312,11 @@ class _Remote:
             return CliError(EXIT_PROTOCOL, f"{self.host} cannot run `{self.remote_cmd}' "
                             "(is librsync installed there? pip install librsync, or give "
                             "--remote-cmd)")
+        if rc == 101 and when == "before it answered":
+            # rdiff's usage status: a librsync from before `serve' existed.
+            return CliError(EXIT_PROTOCOL, f"the {PROG} that `{self.remote_cmd}' runs on "
+                            f"{self.host} has no `serve' (an older version?); it must "
+                            f"speak protocol {PROTOCOL}")
         if rc < 0:
             return CliError(EXIT_STREAM, f"the remote side on {self.host} was killed by "
                             f"signal {-rc} {when}")
@@ -419,7 +426,7 @@ def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeS
             try:
                 got = tree.tree_patch(dst, bar.counting(remote.stdout), dry_run=opts.dry_run)
             except (LibrsyncError, OSError) as e:
-                if sig_error:
+                if sig_error and not isinstance(sig_error[0], BrokenPipeError):
                     raise _failure(sig_error[0], "signing the destination") from None
                 if isinstance(e, OSError) and e.filename is not None:
                     raise _failure(e, "writing the destination") from None
@@ -428,6 +435,8 @@ def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeS
                 raise remote.failed("during the transfer") from None
         t.join()
         if sig_error:
+            if isinstance(sig_error[0], BrokenPipeError):
+                raise remote.failed("during the transfer")
             raise _failure(sig_error[0], "signing the destination")
         sent = remote.trailer()
         ok = True
