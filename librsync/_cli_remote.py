@@ -26,9 +26,13 @@ Only the two streams cross the pipe: signatures of the destination's files
 one way, deltas (and new files whole) the other.  Errors of the serve side
 go to its stderr, which the local side forwards line by line.
 
-Single files are not sent over the pipe (the tree protocol's root is a
-directory): ``sync`` with a remote side needs a directory on the sending
-side, and a local file SOURCE keeps the rdiff-style file sync.
+Single files have a mode of their own (the tree streams' root is a
+directory): the source side says ``file`` in its greeting (a sender) or is
+told ``--file`` (a receiver), and the streams are then librsync's own
+signature and delta of that one file, each cut into frames (``u32``
+length, then that many bytes; a zero length ends the stream), since a
+signature does not show where it ends.  The destination file is replaced
+atomically and keeps its permission bits, as in a local file sync.
 
 Exit statuses for tree and remote syncs follow rsync's where they fit (the
 rdiff commands, and ``sync`` of a local file, keep librsync's codes).
@@ -39,11 +43,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import errno
+import io
 import json
 import os
 import shlex
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import threading
@@ -52,7 +59,14 @@ from typing import IO, Any, Iterator, List, NamedTuple, Optional, Tuple
 import librsync
 from librsync import tree
 from librsync._cli_io import PROG, CliError, progress, say
-from librsync.exceptions import BadMagicError, LibrsyncError
+from librsync.exceptions import (
+    RS_CORRUPT,
+    RS_INPUT_ENDED,
+    BadMagicError,
+    CorruptDataError,
+    InputEndedError,
+    LibrsyncError,
+)
 
 #: Version of the serve protocol: the greeting and trailer around the tree
 #: streams (whose own format version is ``tree.FORMAT_VERSION``).
@@ -109,7 +123,7 @@ def _exit_code(e: BaseException) -> int:
         return EXIT_STREAM
     if isinstance(e, (BrokenPipeError, ConnectionError)):
         return EXIT_SOCKET_IO
-    if isinstance(e, (FileNotFoundError, NotADirectoryError)):
+    if isinstance(e, (FileNotFoundError, NotADirectoryError, IsADirectoryError)):
         return EXIT_SELECT
     if isinstance(e, OSError):
         return EXIT_FILE_IO
@@ -158,15 +172,24 @@ def cmd_serve(opts: argparse.Namespace, args: List[str]) -> int:
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
     inp = open(sys.stdin.fileno(), "rb", closefd=False)
-    out.write(f"{GREETING} {PROTOCOL} {librsync.__version__}\n".encode())
+    # A sender says what it sends: the receiving side cannot know whether
+    # a remote SOURCE is a file or a tree.
+    kind = "file" if opts.file else "tree"
+    if opts.sender is not None and os.path.isfile(opts.sender):
+        kind = "file"
+    out.write(f"{GREETING} {PROTOCOL} {librsync.__version__} {kind}\n".encode())
     out.flush()
     if opts.protocol != PROTOCOL:
         raise CliError(EXIT_PROTOCOL, f"{PROG} {librsync.__version__} on this side speaks "
                        f"protocol {PROTOCOL}, not {opts.protocol}")
     try:
-        if opts.sender is not None:
+        if opts.sender is not None and kind == "file":
+            stats = _send_file(opts.sender, inp, out)
+        elif opts.sender is not None:
             stats = tree.tree_delta(opts.sender, inp, out, delete=opts.delete,
                                     checksum=opts.checksum)
+        elif kind == "file":
+            stats = _receive_file(opts.receiver, inp, out, opts.dry_run, None)
         else:
             stats = _receive(opts.receiver, inp, out, opts.dry_run)
     except CliError:
@@ -207,6 +230,134 @@ def _receive(path: str, inp: IO[bytes], out: IO[bytes], dry_run: bool) -> tree.T
     if sig_error:
         raise sig_error[0]
     return stats
+
+
+# --- single files: librsync's streams in frames ----------------------------------------
+
+_FRAME = struct.Struct(">I")
+_MAX_FRAME = 1 << 20
+
+
+class _FrameWriter:
+    """An output for the library that frames what it is given."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self.nbytes = 0
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        for i in range(0, len(view), _MAX_FRAME):
+            part = view[i:i + _MAX_FRAME]
+            self._raw.write(_FRAME.pack(len(part)))
+            self._raw.write(part)
+        self.nbytes += len(view)
+        return len(view)
+
+    def end(self) -> None:
+        self._raw.write(_FRAME.pack(0))
+        self._raw.flush()
+
+
+class _FrameReader(io.RawIOBase):
+    """Reads the framed stream's content up to its end frame, never further."""
+
+    def __init__(self, raw: Any, what: str) -> None:
+        super().__init__()
+        self._raw = raw
+        self._what = what
+        self._left = 0
+        self._done = False
+        self.nbytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _exact(self, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            part = self._raw.read(n - len(data))
+            if not part:
+                raise InputEndedError(RS_INPUT_ENDED, f"the {self._what} ended after "
+                                      f"{self.nbytes} bytes, before its end frame")
+            data += part
+        return data
+
+    def readinto(self, buf: Any) -> int:
+        while not self._done and self._left == 0:
+            (n,) = _FRAME.unpack(self._exact(_FRAME.size))
+            if n > _MAX_FRAME:
+                raise CorruptDataError(RS_CORRUPT, f"a frame of {n} bytes in the "
+                                       f"{self._what} (the limit is {_MAX_FRAME})")
+            self._left = n
+            self._done = n == 0
+        if self._done:
+            return 0
+        view = memoryview(buf).cast("B")
+        data = self._raw.read(min(len(view), self._left))
+        if not data:
+            self._exact(1)  # raises: the stream ended inside a frame
+        view[:len(data)] = data
+        self._left -= len(data)
+        self.nbytes += len(data)
+        return len(data)
+
+    def finish(self) -> None:
+        """Read up to the end frame (what the library left unread)."""
+        while self.readinto(bytearray(65536)):
+            pass
+
+
+def _basis(path: str) -> Any:
+    """The file at ``path`` opened for reading, or b"" if there is none."""
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        return b""
+
+
+def _send_file(path: str, inp: Any, out: Any) -> tree.TreeStats:
+    """A sender of one file: its delta against the framed signature read."""
+    reader = _FrameReader(inp, "signature stream")
+    sig = librsync.load_signature(reader)
+    reader.finish()
+    writer = _FrameWriter(out)
+    seen: List[librsync.Stats] = []
+    with open(path, "rb") as f:
+        librsync.delta(f, sig, writer, stats=seen.append)
+    writer.end()
+    st = seen[0]
+    return tree.TreeStats(files=1, files_new=int(st.copy_bytes == 0 and st.lit_bytes > 0),
+                          files_changed=int(st.copy_bytes > 0), file_bytes=st.in_bytes,
+                          literal_bytes=st.lit_bytes, copied_bytes=st.copy_bytes,
+                          signature_bytes=reader.nbytes, delta_bytes=writer.nbytes)
+
+
+def _receive_file(path: str, inp: Any, out: Any, dry_run: bool, bar: Any) -> tree.TreeStats:
+    """A receiver of one file: sign ``path``, then patch it from the delta."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, "is a directory, and the source is a file",
+                                path)
+    writer = _FrameWriter(out)
+    basis = _basis(path)
+    try:
+        librsync.signature(basis, writer)
+        writer.end()
+        reader = _FrameReader(inp, "delta stream")
+        delta = bar.counting(reader) if bar is not None else reader
+        if not isinstance(basis, bytes):
+            basis.seek(0)
+        # Written atomically (a temporary file renamed over ``path``); a dry
+        # run patches into a spooled file that is thrown away, to check it.
+        result = librsync.patch(basis, delta, None if dry_run else path)
+        if dry_run:
+            result.close()
+        reader.finish()
+    finally:
+        if not isinstance(basis, bytes):
+            basis.close()
+    return tree.TreeStats(files=1, signature_bytes=writer.nbytes,
+                          delta_bytes=reader.nbytes, dry_run=dry_run)
 
 
 # --- the local side: the rsh child ------------------------------------------------------
@@ -259,12 +410,13 @@ class _Remote:
         err.close()
 
     def greet(self) -> None:
-        """Read the serve side's greeting; fail clearly if it is not there."""
+        """Read the serve side's greeting; fail clearly if it is not there.
+        Sets ``kind``: what a sender sends, ``file`` or ``tree``."""
         line = self.stdout.readline(200)
         if not line:
             raise self.failed("before it answered")
         words = line.decode("ascii", "replace").split()
-        if len(words) != 3 or words[0] != GREETING:
+        if len(words) != 4 or words[0] != GREETING or words[3] not in ("file", "tree"):
             raise CliError(EXIT_PROTOCOL, f"{self.host} answered {line[:60]!r}, not a "
                            f"{PROG} serve greeting (does the remote shell print "
                            "something at login?)")
@@ -272,6 +424,7 @@ class _Remote:
             raise CliError(EXIT_PROTOCOL, f"{self.host} runs {PROG} {words[2]}, which speaks "
                            f"protocol {words[1]}; this {PROG} {librsync.__version__} "
                            f"speaks {PROTOCOL}")
+        self.kind = words[3]
 
     def trailer(self) -> tree.TreeStats:
         """The serve side's closing line: its step completed."""
@@ -372,20 +525,29 @@ def _tree_size(path: str) -> Optional[int]:
 
 def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[tree.TreeStats,
                                                                        tree.TreeStats]:
-    """Local tree ``src`` to a remote receiver: (our delta stats, its patch stats)."""
-    if not os.path.isdir(src):
-        raise _no_source(src)
+    """Local tree or file ``src`` to a remote receiver: (our delta stats, its
+    patch stats)."""
     flags = ["--dry-run"] if opts.dry_run else []
+    if os.path.isfile(src):
+        flags.append("--file")
+    elif not os.path.isdir(src):
+        raise _no_source(src)
     remote = _Remote(opts, dst, "receiver", flags)
     ok = False
     try:
         remote.greet()
-        total = _tree_size(src) if not opts.quiet else None
+        if os.path.isfile(src):
+            total: Optional[int] = os.path.getsize(src)
+        else:
+            total = _tree_size(src) if not opts.quiet else None
         with progress(opts.quiet, total, "sync") as bar:
             out: Any = _CountingWriter(remote.stdin, bar) if bar.active else remote.stdin
             try:
-                sent = tree.tree_delta(src, remote.stdout, out, delete=opts.delete,
-                                       checksum=opts.checksum)
+                if "--file" in flags:
+                    sent = _send_file(src, remote.stdout, out)
+                else:
+                    sent = tree.tree_delta(src, remote.stdout, out, delete=opts.delete,
+                                           checksum=opts.checksum)
                 remote.stdin.close()
             except (LibrsyncError, OSError) as e:
                 if isinstance(e, OSError) and e.filename is not None:
@@ -403,7 +565,8 @@ def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[tree.TreeS
 
 def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeStats,
                                                                        tree.TreeStats]:
-    """A remote sender's tree into local ``dst``: (its delta stats, our patch stats)."""
+    """A remote sender's tree or file into local ``dst``: (its delta stats,
+    our patch stats)."""
     flags = [f for f, on in (("--delete", opts.delete), ("--checksum", opts.checksum)) if on]
     remote = _Remote(opts, src, "sender", flags)
     ok = False
@@ -421,10 +584,15 @@ def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeS
     try:
         remote.greet()
         t = threading.Thread(target=signer, name="tree_signature", daemon=True)
-        t.start()
+        if remote.kind == "tree":
+            t.start()
         with progress(opts.quiet, None, "sync") as bar:
             try:
-                got = tree.tree_patch(dst, bar.counting(remote.stdout), dry_run=opts.dry_run)
+                if remote.kind == "file":
+                    got = _receive_file(dst, remote.stdout, remote.stdin, opts.dry_run, bar)
+                else:
+                    got = tree.tree_patch(dst, bar.counting(remote.stdout),
+                                          dry_run=opts.dry_run)
             except (LibrsyncError, OSError) as e:
                 if sig_error and not isinstance(sig_error[0], BrokenPipeError):
                     raise _failure(sig_error[0], "signing the destination") from None
@@ -433,7 +601,8 @@ def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeS
                 if isinstance(e, tree.UnsafePathError):
                     raise _failure(e, "receiving") from None
                 raise remote.failed("during the transfer") from None
-        t.join()
+        if t.is_alive() or remote.kind == "tree":
+            t.join()
         if sig_error:
             if isinstance(sig_error[0], BrokenPipeError):
                 raise remote.failed("during the transfer")
@@ -450,8 +619,8 @@ def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeS
 def _no_source(path: str) -> CliError:
     if not os.path.lexists(path):
         return CliError(EXIT_SELECT, f'Failed, no such file or directory: "{path}"')
-    return CliError(EXIT_SELECT, f'Failed, "{path}" is not a directory: a remote sync '
-                    "sends directory trees (sync a single file within its directory)")
+    return CliError(EXIT_SELECT, f'Failed, "{path}" is neither a directory nor a regular '
+                    "file")
 
 
 # --- sync -----------------------------------------------------------------------------
@@ -526,7 +695,8 @@ def _summary(opts: argparse.Namespace, dest: str, st: tree.TreeStats) -> None:
         print(f"Delta stream: {st.delta_bytes} bytes")
         saving = 100.0 * (st.file_bytes - wire) / st.file_bytes if st.file_bytes else 0.0
         speedup = st.file_bytes / wire if wire else 0.0
-        print(f"Bytes on the wire: {wire} ({saving:.1f}% saved, speedup {speedup:.2f})")
+        shown = f"{saving:.1f}".replace("-0.0", "0.0")  # sent whole: no saving, not less
+        print(f"Bytes on the wire: {wire} ({shown}% saved, speedup {speedup:.2f})")
     if not opts.quiet:
         dry = " (dry run, nothing changed)" if st.dry_run else ""
         print(f"{dest}: {st.files} files ({st.files_new} new, {st.files_changed} changed, "

@@ -58,7 +58,7 @@ Usage: {PROG} [OPTIONS] signature [BASIS [SIGNATURE]]
                 [OPTIONS] delta SIGNATURE [NEWFILE [DELTA]]
                 [OPTIONS] patch BASIS [DELTA [NEWFILE]]
                 [OPTIONS] sync SOURCE DESTINATION
-                [OPTIONS] serve --protocol=N --sender=PATH|--receiver=PATH
+                [OPTIONS] serve --protocol=N --sender=PATH|--receiver=PATH [--file]
 
 rdiff-compatible signatures, deltas and patches.  A missing name or `-'
 means standard input or output.  `sync' brings DESTINATION up to date with
@@ -100,6 +100,7 @@ Serve options (set by sync for the remote side):
       --sender=PATH         Send the tree PATH (read signatures, write deltas)
       --receiver=PATH       Receive into the tree PATH (write signatures,
                             read deltas)
+      --file                The receiver's PATH is a single file
 IO options:
   -I, --input-size=BYTES    Input buffer size (accepted, as a hint)
   -O, --output-size=BYTES   Output buffer size (accepted, as a hint)
@@ -255,6 +256,7 @@ def _build_parser() -> _Parser:
     p.add_argument("--protocol", type=_c_int, default=None)
     p.add_argument("--sender", default=None)
     p.add_argument("--receiver", default=None)
+    p.add_argument("--file", action="store_true")
     p.add_argument("args", nargs="*")
     return p
 
