@@ -54,7 +54,7 @@ import struct
 import subprocess
 import sys
 import threading
-from typing import IO, Any, Iterator, List, NamedTuple, Optional, Tuple
+from typing import IO, Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import librsync
 from librsync import tree
@@ -145,7 +145,7 @@ def _failure(e: BaseException, doing: str) -> CliError:
     return CliError(_exit_code(e), f"Failed {doing}: {_describe(e)}")
 
 
-def _stats_dict(st: tree.TreeStats) -> dict:
+def _stats_dict(st: tree.TreeStats) -> Dict[str, Any]:
     return dataclasses.asdict(st)
 
 
@@ -349,9 +349,10 @@ def _receive_file(path: str, inp: Any, out: Any, dry_run: bool, bar: Any) -> tre
             basis.seek(0)
         # Written atomically (a temporary file renamed over ``path``); a dry
         # run patches into a spooled file that is thrown away, to check it.
-        result = librsync.patch(basis, delta, None if dry_run else path)
         if dry_run:
-            result.close()
+            librsync.patch(basis, delta, None).close()
+        else:
+            librsync.patch(basis, delta, path)
         reader.finish()
     finally:
         if not isinstance(basis, bytes):
