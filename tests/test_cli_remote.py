@@ -335,6 +335,36 @@ def test_sender_killed_mid_stream_on_pull(tmp_path):
     assert_same(src, dst)
 
 
+def test_interrupted_is_20_and_does_not_hang(tmp_path):
+    import signal
+    import time
+
+    src = tmp_path / "src"
+    make_tree(src, files=5, big=1000)
+    mark = tmp_path / "remote-started"
+    # A remote side that is slow to answer; Ctrl-C reaches the whole process
+    # group, as from a terminal.
+    cmd = f"touch {shlex.quote(str(mark))}; sleep 60; {REMOTE_CMD}"
+    proc = subprocess.Popen([*LIBRSYNC, "--rsh", LOCALRSH, "--remote-cmd", cmd, "sync",
+                             str(src), f"h:{tmp_path / 'dst'}"], cwd=CHILD_CWD,
+                            env=child_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not mark.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 20, stderr
+    assert b"Interrupted." in stderr and b"Traceback" not in stderr
+    assert not (tmp_path / "dst").exists()
+
+
 def test_rsh_failing_is_255_with_a_clear_message(tmp_path):
     src = tmp_path / "src"
     make_tree(src, files=5, big=1000)
