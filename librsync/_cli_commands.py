@@ -1,4 +1,5 @@
-"""The command line's actions: ``signature``, ``delta``, ``patch``, ``sync``.
+"""The command line's actions: ``signature``, ``delta``, ``patch``, ``sync``
+(trees and remote sides, and ``serve``, in ``_cli_remote.py``).
 
 Each takes the parsed options and its operands and returns an exit status,
 or raises :class:`CliError` / :class:`LibrsyncError` for ``cli.run`` to
@@ -35,6 +36,7 @@ from librsync._cli_io import (
     usage_error,
     want_bar,
 )
+from librsync._cli_remote import cmd_serve, cmd_tree_sync, is_tree_sync
 from librsync.exceptions import RS_IO_ERROR, RS_PARAM_ERROR
 
 _HASHES = {"blake2": librsync.RS_BLAKE2_SIG_MAGIC, "md4": librsync.RS_MD4_SIG_MAGIC}
@@ -175,6 +177,14 @@ def cmd_sync(opts: argparse.Namespace, args: List[str]) -> int:
                     "(DESTINATION must be a file name)")
     no_more_args(args, 2)
     source_name, dest = args[0], args[1]
+    if is_tree_sync(source_name, dest):
+        return cmd_tree_sync(opts, source_name, dest)
+    for name in ("delete", "checksum", "dry_run", "rsh", "remote_cmd"):
+        # Ignoring --dry-run on a file would change what it promised not to.
+        if getattr(opts, name) not in (None, False):
+            usage_error(f"--{name.replace('_', '-')} applies to directory trees and "
+                        "remote sides only, not to the file sync of "
+                        f"{source_name!r}")
     magic = signature_magic(opts.hash, opts.rollsum)
     with open_input(source_name) as source:
         # 1. Signature of what DESTINATION holds now (nothing if it is new).
@@ -239,4 +249,4 @@ def cmd_sync(opts: argparse.Namespace, args: List[str]) -> int:
 
 #: The actions in rdiff's order of prefix matching ("s" is signature).
 COMMANDS = {"signature": cmd_signature, "delta": cmd_delta,
-            "patch": cmd_patch, "sync": cmd_sync}
+            "patch": cmd_patch, "sync": cmd_sync, "serve": cmd_serve}

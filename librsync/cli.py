@@ -19,7 +19,9 @@ Beyond rdiff: named outputs are written atomically (a temporary file renamed
 over the name, so a failure never leaves a half-written file and an output
 may safely name an input); a progress bar on a terminal (with the ``cli``
 extra, i.e. tqdm); ``--max-length`` for patches from untrusted sources; and
-``sync SOURCE DESTINATION``, which runs signature, delta and patch in one step.
+``sync SOURCE DESTINATION``, which runs signature, delta and patch in one step,
+for a file or (``_cli_remote.py``) a directory tree, either side possibly on
+another machine reached through ``--rsh`` (``serve`` is that machine's end).
 
 This module is the parser and the entry point; the actions live in
 ``_cli_commands.py`` and the terminal side (files, stdout, the progress bar,
@@ -56,11 +58,16 @@ Usage: {PROG} [OPTIONS] signature [BASIS [SIGNATURE]]
                 [OPTIONS] delta SIGNATURE [NEWFILE [DELTA]]
                 [OPTIONS] patch BASIS [DELTA [NEWFILE]]
                 [OPTIONS] sync SOURCE DESTINATION
+                [OPTIONS] serve --protocol=N --sender=PATH|--receiver=PATH [--file]
 
 rdiff-compatible signatures, deltas and patches.  A missing name or `-'
 means standard input or output.  `sync' brings DESTINATION up to date with
 SOURCE (signature, delta and patch in one step), replaces it atomically and
-prints how many bytes were literal and how many copied.
+prints how many bytes were literal and how many copied.  A directory SOURCE
+syncs the whole tree (files, directories, symlinks, modes, mtimes).  Either
+side may be remote, [USER@]HOST:PATH, reached with --rsh; only signatures
+and deltas cross the connection.  `serve' is the remote end of that sync,
+started by `sync' itself.
 
 Options:
   -v, --verbose             Trace internal processing
@@ -80,6 +87,20 @@ Delta-encoding options:
 Patch options:
       --max-length=BYTES    Fail rather than write more than BYTES
                             (suffixes K, M, G, T: powers of 1024)
+Tree and remote sync options:
+      --delete              Delete what DESTINATION has and SOURCE has not
+      --checksum            Compare files by BLAKE2b digest, not size and mtime
+      --dry-run             Show what would change, change nothing
+      --rsh=CMD             Command to reach a remote side (default ssh;
+                            split as a shell would, e.g. "ssh -p 2222")
+      --remote-cmd=CMD      librsync on the remote side (default
+                            "python3 -m librsync")
+Serve options (set by sync for the remote side):
+      --protocol=N          Protocol version the local side speaks
+      --sender=PATH         Send the tree PATH (read signatures, write deltas)
+      --receiver=PATH       Receive into the tree PATH (write signatures,
+                            read deltas)
+      --file                The receiver's PATH is a single file
 IO options:
   -I, --input-size=BYTES    Input buffer size (accepted, as a hint)
   -O, --output-size=BYTES   Output buffer size (accepted, as a hint)
@@ -90,7 +111,12 @@ On a terminal a progress bar is drawn on stderr (needs tqdm:
 pip install 'librsync[cli]').  Exit status: 0 on success, otherwise
 librsync's error code as with rdiff: 100 I/O error, 101 bad command line,
 103 unexpected end of input, 104 bad magic, 105 unimplemented, 106 corrupt
-stream or limit exceeded, 108 bad parameter value.
+stream or limit exceeded, 108 bad parameter value.  `sync' of a directory
+tree or with a remote side (and `serve') exits as rsync does: 1 usage
+error, 2 protocol incompatibility (no librsync there, another version), 3
+missing or unusable source or destination, 10 connection broken, 11 file
+I/O error, 12 stream error or remote side died, 20 interrupted, 255 the
+rsh command failed.
 """
 
 
@@ -222,6 +248,15 @@ def _build_parser() -> _Parser:
     p.add_argument("-i", "--bzip2", nargs="?", action=_Unimplemented)
     p.add_argument("--max-length", type=_size, default=None)
     p.add_argument("-j", "--threads", type=_threads, default=1)
+    p.add_argument("--delete", action="store_true")
+    p.add_argument("--checksum", action="store_true")
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--rsh", default=None)
+    p.add_argument("--remote-cmd", default=None)
+    p.add_argument("--protocol", type=_c_int, default=None)
+    p.add_argument("--sender", default=None)
+    p.add_argument("--receiver", default=None)
+    p.add_argument("--file", action="store_true")
     p.add_argument("args", nargs="*")
     return p
 
@@ -242,7 +277,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def _pick_action(word: Optional[str]) -> str:
     # rdiff accepts any prefix, tested in this order (so "s" is signature,
-    # and even "" is); "sync" is ours and comes last so it changes nothing.
+    # and even "" is); "sync" and "serve" are ours and come last so they
+    # change nothing.
     if word is not None:
         for action in COMMANDS:
             if action.startswith(word):

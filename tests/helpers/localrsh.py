@@ -1,0 +1,59 @@
+"""A stand-in for ssh in the tests: ``localrsh.py [OPTIONS] HOST COMMAND...``
+runs COMMAND on this machine with ``sh -c``, as ssh runs it on HOST, so the
+real other side (``librsync serve``) runs without an sshd.  HOST is
+ignored, options before it too (``-p 22``-style pairs are not needed).
+
+Environment knobs for failure tests:
+
+``LOCALRSH_FAIL=1``
+    exit 255 at once, as ssh does when it cannot connect;
+``LOCALRSH_KILL_AFTER=N``
+    relay stdin to the command and SIGKILL it once N bytes have passed,
+    then exit 255 as ssh does when the connection drops: the receiving side
+    dies mid-stream.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+
+
+def main() -> int:
+    args = sys.argv[1:]
+    while args and args[0].startswith("-"):
+        args.pop(0)
+    if len(args) < 2:
+        sys.stderr.write("localrsh: usage: localrsh.py HOST COMMAND...\n")
+        return 255
+    command = " ".join(args[1:])  # as ssh joins them for the remote shell
+    if os.environ.get("LOCALRSH_FAIL") == "1":
+        sys.stderr.write(f"ssh: connect to host {args[0]} port 22: Connection refused\n")
+        return 255
+    kill_after = os.environ.get("LOCALRSH_KILL_AFTER")
+    if kill_after is None:
+        os.execvp("sh", ["sh", "-c", command])
+    limit = int(kill_after)
+    child = subprocess.Popen(["sh", "-c", "exec " + command], stdin=subprocess.PIPE)
+    passed = 0
+    stdin = sys.stdin.buffer.raw
+    try:
+        while True:
+            chunk = stdin.read(65536)
+            if not chunk:
+                break
+            child.stdin.write(chunk[:max(limit - passed, 0)])
+            child.stdin.flush()
+            passed += len(chunk)
+            if passed >= limit:
+                child.send_signal(signal.SIGKILL)
+                child.wait()
+                return 255
+        child.stdin.close()
+    except BrokenPipeError:
+        pass
+    return child.wait() & 0xFF
+
+
+if __name__ == "__main__":
+    sys.exit(main())
