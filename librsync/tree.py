@@ -1285,21 +1285,33 @@ class _Dir:
         if st is None or not stat.S_ISREG(st.st_mode):
             raise _corrupt(f"{self._shown(name)!r}: the stream has a delta for it, but the "
                            "destination has no regular file there")
+        fd = self._open_regular(self._p(name), _O_BINARY, self._shown(name))
         try:
-            fd = os.open(self._p(name), os.O_RDONLY | _O_BINARY | _O_CLOEXEC | _O_NOFOLLOW
-                         | _O_NONBLOCK, dir_fd=self.fd)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise UnsafePathError(f"{self._shown(name)!r} turned into a symlink while "
-                                      "it was patched") from None
-            raise
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise _corrupt(f"{self._shown(name)!r} is no longer a regular file")
             return open(fd, "rb")
         except BaseException:
             os.close(fd)
             raise
+
+    def _open_regular(self, path: str, flags: int, what: str) -> int:
+        """A descriptor of the regular file at ``path`` (relative to this
+        directory's descriptor, when there is one), opened without following
+        a symlink: one put there since it was checked means someone is
+        racing the patch, and a FIFO would block the open."""
+        try:
+            fd = os.open(path, os.O_RDONLY | _O_CLOEXEC | _O_NOFOLLOW | _O_NONBLOCK | flags,
+                         dir_fd=self.fd)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnsafePathError(f"{what!r} turned into a symlink while it was "
+                                      "patched") from None
+            raise
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise _corrupt(f"{what!r} is no longer a regular file")
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     def temp(self) -> _Temp:
         """A new, empty file to write the next version of a file to."""
@@ -1401,17 +1413,8 @@ class _Dir:
             os.chmod(self._p(name), entry.mode)
             os.utime(self._p(name), ns=(st.st_atime_ns, entry.mtime))
             return
+        fd = self._open_regular(name, 0, what)
         try:
-            fd = os.open(name, os.O_RDONLY | _O_CLOEXEC | _O_NOFOLLOW | _O_NONBLOCK,
-                         dir_fd=self.fd)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise UnsafePathError(f"{what!r} turned into a symlink while it was "
-                                      "patched") from None
-            raise
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise _corrupt(f"{what!r} is no longer a regular file")
             os.chmod(fd, entry.mode)
             os.utime(fd, ns=(st.st_atime_ns, entry.mtime))
         finally:
