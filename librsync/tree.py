@@ -720,6 +720,18 @@ def _readlink(path: str) -> bytes:
     return target
 
 
+def _link_to_send(path: str) -> Optional[bytes]:
+    """The target of the symlink at ``path``, or None if it is gone or no
+    longer a link: the tree may change while it is read, and an entry that
+    vanished is not sent (as with files)."""
+    try:
+        return _readlink(path)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.EINVAL):
+            return None
+        raise
+
+
 def _root_dir(path: StrPath, what: str) -> str:
     root = os.fspath(path)
     if not isinstance(root, str):
@@ -783,12 +795,9 @@ def _signature_dir(w: _Writer, path: str, rel: str,
             w.record(_Q)
             stats.dirs += 1
         elif stat.S_ISLNK(st.st_mode):
-            try:
-                target = _readlink(child)
-            except OSError as exc:
-                if exc.errno in (errno.ENOENT, errno.EINVAL):
-                    continue  # gone, or no longer a link
-                raise
+            target = _link_to_send(child)
+            if target is None:
+                continue
             w.entry(_L, name, *_meta(st), target)
             stats.symlinks += 1
         else:
@@ -988,12 +997,9 @@ class _DeltaWalk:
         if stat.S_ISDIR(st.st_mode):
             self._dir(child, rel, name, st, None, depth)
         elif stat.S_ISLNK(st.st_mode):
-            try:
-                target = _readlink(child)
-            except OSError as exc:
-                if exc.errno in (errno.ENOENT, errno.EINVAL):
-                    return  # gone, or no longer a link
-                raise
+            target = _link_to_send(child)
+            if target is None:
+                return
             self._w.entry(_L, name, *_meta(st), target)
             self._stats.symlinks += 1
         else:
