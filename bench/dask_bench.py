@@ -52,9 +52,10 @@ import random
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import time
+
+from _machine import cpu_name, sh
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -239,21 +240,6 @@ def check(outs, news, engine):
     for out, new in zip(outs, news):
         if not filecmp.cmp(out, new, shallow=False):
             raise SystemExit(f"{engine}: {out} differs from {new}")
-
-
-def sh(cmd):
-    try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True,
-                              timeout=20).stdout.strip()
-    except Exception as e:  # pragma: no cover - description only
-        return f"({e})"
-
-
-def cpu_name():
-    for line in sh("lscpu").splitlines():
-        if line.startswith("Model name:"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def versions():

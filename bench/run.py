@@ -50,6 +50,8 @@ import sys
 import threading
 import time
 
+from _machine import sh
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 MiB = 1 << 20
@@ -836,14 +838,6 @@ def rss_table(res: Results) -> str:
 # ---------------------------------------------------------------------------
 # Machine description
 # ---------------------------------------------------------------------------
-
-def sh(cmd):
-    try:
-        return subprocess.run(cmd, shell=True, capture_output=True, text=True,
-                              timeout=20).stdout.strip()
-    except Exception as e:  # pragma: no cover - description only
-        return f"({e})"
-
 
 def machine(args):
     lscpu = sh("lscpu")

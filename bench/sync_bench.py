@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -42,20 +41,11 @@ import subprocess
 import sys
 import time
 
+from _machine import cpu_name
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 MiB = 1 << 20
 RSH = f"{sys.executable} {os.path.join(HERE, 'pipe_rsh.py')}"
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def make_tree(root: str, files: int, big_mib: int, seed: int) -> None:
