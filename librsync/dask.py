@@ -52,7 +52,7 @@ import contextlib
 import copy
 import io
 import os
-from typing import Any, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Union, overload
+from typing import Any, Callable, Iterable, Iterator, List, NamedTuple, Optional, Sequence, Union, overload
 
 try:
     from distributed import Client, Future
@@ -140,12 +140,8 @@ def deltas(client: Client, files: Iterable[_FileInput], sigs: Iterable[_Signatur
     new_files, sig_items = _same_length(files=files, sigs=sigs)
     labels = [f"delta of {_label(f, i, 'file')} against {_label(s, i, 'signature')}"
               for i, (f, s) in enumerate(zip(new_files, sig_items))]
-    if outs is None:
-        return client.map(_delta_bytes_task, new_files, sig_items, labels,
-                          key="librsync-delta", pure=False, max_blocks=max_blocks)
-    _, out_paths = _same_length(files=new_files, outs=outs)
-    return client.map(_delta_file_task, new_files, sig_items, out_paths, labels,
-                      key="librsync-delta", pure=False, max_blocks=max_blocks)
+    return _map_two_inputs(client, "librsync-delta", _delta_bytes_task, _delta_file_task,
+                           "files", new_files, sig_items, outs, labels, max_blocks=max_blocks)
 
 
 @overload
@@ -170,12 +166,8 @@ def patches(client: Client, bases: Iterable[_FileInput], deltas: Iterable[_FileI
     basis_items, delta_items = _same_length(bases=bases, deltas=deltas)
     labels = [f"patch of {_label(b, i, 'basis')} with {_label(d, i, 'delta')}"
               for i, (b, d) in enumerate(zip(basis_items, delta_items))]
-    if outs is None:
-        return client.map(_patch_bytes_task, basis_items, delta_items, labels,
-                          key="librsync-patch", pure=False, max_length=max_length)
-    _, out_paths = _same_length(bases=basis_items, outs=outs)
-    return client.map(_patch_file_task, basis_items, delta_items, out_paths, labels,
-                      key="librsync-patch", pure=False, max_length=max_length)
+    return _map_two_inputs(client, "librsync-patch", _patch_bytes_task, _patch_file_task,
+                           "bases", basis_items, delta_items, outs, labels, max_length=max_length)
 
 
 def sync_files(client: Client, olds: Iterable[_FileInput], news: Iterable[_FileInput],
@@ -211,6 +203,20 @@ def _check_signature_options(block_size: int, strong_len: int, magic: int) -> No
     # The job's constructor is what rejects bad options (ValueError): better
     # once here than once per file on the workers.
     SignatureJob(block_size, strong_len, magic).close()
+
+
+def _map_two_inputs(client: Client, key: str, bytes_task: Callable[..., Any],
+                    file_task: Callable[..., Any], first_name: str, first: List[Any],
+                    second: List[Any], outs: Optional[Iterable[_Path]], labels: List[str],
+                    **options: Any) -> List[Future[Any]]:
+    """One task per file for deltas() and patches(): the result comes back
+    as bytes, or is written to the matching path of ``outs`` (``first_name``
+    names ``first`` in a length mismatch's message)."""
+    if outs is None:
+        return client.map(bytes_task, first, second, labels, key=key, pure=False, **options)
+    _, out_paths = _same_length(**{first_name: first, "outs": outs})
+    return client.map(file_task, first, second, out_paths, labels, key=key, pure=False,
+                      **options)
 
 
 def _same_length(**named: Iterable[Any]) -> List[List[Any]]:
