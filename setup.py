@@ -182,7 +182,10 @@ def extensions():
         # Header-only glue included by the generated C: rebuild when it changes.
         depends=[os.path.join("librsync", "_guards.h"),
                  os.path.join("librsync", "_sigbytes.h"),
-                 os.path.join("librsync", "_blake2.h")],
+                 os.path.join("librsync", "_blake2.h"),
+                 os.path.join("librsync", "_jobs.h"),
+                 os.path.join("librsync", "_sigjob.h"),
+                 os.path.join("librsync", "_simd", "mbhash.h")],
     )
     return cythonize(
         [ext],

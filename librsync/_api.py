@@ -35,6 +35,8 @@ from ._rsync import (
     Stats,
     blake2b_implementation,
     debug,
+    signature_engine,
+    signature_engines,
     supports_trace,
 )
 
@@ -52,6 +54,8 @@ __all__ = [
     "debug",
     "supports_trace",
     "blake2b_implementation",
+    "signature_engine",
+    "signature_engines",
     "MAX_SPOOL",
     "MAX_BLOCK_LEN",
     "MAX_WEAK_COLLISIONS",

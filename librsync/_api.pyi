@@ -47,6 +47,8 @@ from ._rsync import (
     debug as debug,
     supports_trace as supports_trace,
     blake2b_implementation as blake2b_implementation,
+    signature_engine as signature_engine,
+    signature_engines as signature_engines,
 )
 
 RS_JOB_BLOCKSIZE: Final[int]

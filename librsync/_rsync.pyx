@@ -114,6 +114,23 @@ cdef extern from "_guards.h" nogil:
     long lrs_worst_weak_collision(const C.rs_signature *sig, long limit,
                                   unsigned int *weak_out)
 
+cdef extern from "_jobs.h" nogil:
+    ctypedef struct lrs_job:
+        pass
+    C.rs_result lrs_job_iter(lrs_job *job, C.rs_buffers_t *buffers)
+    const C.rs_stats_t *lrs_job_statistics(lrs_job *job)
+    void lrs_job_free(lrs_job *job)
+    lrs_job *lrs_wrap_rs_job(C.rs_job_t *rs)
+
+cdef extern from "_sigjob.h" nogil:
+    int lrs_sig_engine_count()
+    const char *lrs_sig_engine_name(int i)
+    int lrs_sig_engine_supported(int i)
+    lrs_job *lrs_sigjob_begin(int engine, size_t block_len, size_t strong_len,
+                              C.rs_magic_number magic)
+    int lrs_sig_engine_hash(int engine, int md4, const unsigned char **inputs,
+                            int n, size_t length, unsigned char *out)
+
 cdef extern from "_sigbytes.h" nogil:
     size_t lrs_signature_size(const C.rs_signature *sig)
     void lrs_signature_write(const C.rs_signature *sig, unsigned char *out)
@@ -381,6 +398,95 @@ def _select_blake2b():
 _select_blake2b()
 
 
+# -- signature engines (_sigjob.h) -------------------------------------------
+
+# Index into lrs_sig_engines of the engine new signature jobs use, or -1 for
+# librsync's own job (mksum.c), kept reachable for comparison.
+cdef int _sig_engine = 0
+
+
+def signature_engines():
+    """Names of the signature engines this build and CPU can run:
+    ``"librsync"`` (librsync's own job, one block at a time), ``"portable"``
+    (the batched job of this package, one block at a time in portable C),
+    then the multi-buffer SIMD kernels the CPU supports (``"sse2"``,
+    ``"avx2"``, ``"avx512"`` on x86; ``"neon"`` on 64-bit ARM), which hash
+    several blocks at once.  Every engine writes the same bytes."""
+    return ["librsync"] + [lrs_sig_engine_name(i).decode()
+                           for i in range(lrs_sig_engine_count())
+                           if lrs_sig_engine_supported(i)]
+
+
+def signature_engine():
+    """The engine of :func:`signature_engines` that new signature jobs use:
+    the widest SIMD kernels the CPU supports, unless the
+    ``LIBRSYNC_SIGNATURE_ENGINE`` environment variable named another at
+    import."""
+    return "librsync" if _sig_engine < 0 else lrs_sig_engine_name(_sig_engine).decode()
+
+
+cdef int _sig_engine_index(str name) except -2:
+    if name == "librsync":
+        return -1
+    for i in range(lrs_sig_engine_count()):
+        if lrs_sig_engine_name(i).decode() == name:
+            if not lrs_sig_engine_supported(i):
+                raise ValueError(f"this CPU cannot run the {name!r} signature engine")
+            return i
+    raise ValueError(f"no signature engine named {name!r} "
+                     f"(this CPU has {', '.join(signature_engines())})")
+
+
+def _use_signature_engine(str name not None):
+    """Make new signature jobs use the named engine (tests and benchmarks;
+    jobs already running keep theirs)."""
+    global _sig_engine
+    _sig_engine = _sig_engine_index(name)
+
+
+def _signature_engine_hash(str name not None, bint md4, list messages not None):
+    """The named engine's strong sums (32-byte BLAKE2b or 16-byte MD4) of
+    ``messages``, equal-length bytes objects, as many as the engine has
+    lanes for that hash (for tests of the kernels themselves)."""
+    cdef int i = _sig_engine_index(name)
+    cdef const unsigned char *inputs[16]
+    cdef unsigned char out[16 * 32]
+    cdef int n = len(messages), k
+    cdef size_t length
+    cdef size_t digest = 16 if md4 else 32
+    if i < 0:
+        raise ValueError("librsync's job has no kernel of its own")
+    if not 1 <= n <= 16:
+        raise ValueError("1 to 16 messages")
+    length = len(messages[0])
+    for k in range(n):
+        if type(messages[k]) is not bytes or <size_t>len(messages[k]) != length:
+            raise ValueError("messages must be bytes of equal length")
+        inputs[k] = <const unsigned char *><bytes>messages[k]
+    if lrs_sig_engine_hash(i, md4, inputs, n, length, out) != 0:
+        raise ValueError(f"the {name!r} engine does not hash {n} messages at once")
+    return [PyBytes_FromStringAndSize(<char *>out + k * digest, digest) for k in range(n)]
+
+
+def _select_signature_engine():
+    """The widest kernels the CPU runs (engines are listed narrowest first),
+    or the one LIBRSYNC_SIGNATURE_ENGINE names."""
+    forced = os.environ.get("LIBRSYNC_SIGNATURE_ENGINE")
+    if forced:
+        try:
+            _use_signature_engine(forced)
+            return
+        except ValueError as e:
+            import warnings
+            warnings.warn(f"LIBRSYNC_SIGNATURE_ENGINE ignored: {e}", RuntimeWarning,
+                          stacklevel=2)
+    names = signature_engines()
+    _use_signature_engine(names[len(names) - 1])
+
+
+_select_signature_engine()
+
+
 cdef object _make_error(int code, str detail=None):
     """The exception for a failed job: the code, plus the most specific line
     librsync logged (not its generic "<job> job failed" summary)."""
@@ -469,7 +575,7 @@ cdef enum JobState:
 
 cdef class _Job:
     """Common driver of one librsync job (not for direct use)."""
-    cdef C.rs_job_t *_job
+    cdef lrs_job *_job
     cdef C.rs_buffers_t _bufs
     cdef bytearray _outbuf
     cdef char *_outp
@@ -519,7 +625,7 @@ cdef class _Job:
 
     def __dealloc__(self):
         if self._job is not NULL:
-            C.rs_job_free(self._job)
+            lrs_job_free(self._job)
             self._job = NULL
 
     # -- subclass hooks ----------------------------------------------------
@@ -563,9 +669,9 @@ cdef class _Job:
         if self._t_end == 0:
             self._t_end = _perf_counter()
         if self._job is not NULL:
-            self._final_c = C.rs_job_statistics(self._job)[0]
+            self._final_c = lrs_job_statistics(self._job)[0]
             self._have_final = True
-            C.rs_job_free(self._job)
+            lrs_job_free(self._job)
             self._job = NULL
         self._state = state
         self._pending = bytearray()
@@ -607,6 +713,13 @@ cdef class _Job:
         self.close()
         return False
 
+    def _set_output_size(self, size_t size):
+        """Use an output buffer of ``size`` bytes (tests: a job must resume
+        correctly when its output fills up anywhere)."""
+        if self._outp != NULL or size == 0:
+            raise ValueError("set before the first output, to 1 or more bytes")
+        self._want_outsize = size
+
     @property
     def finished(self):
         """True once the job has produced all of its output (for a patch,
@@ -625,7 +738,7 @@ cdef class _Job:
         cdef Stats s = Stats.__new__(Stats)
         cdef const C.rs_stats_t *st = NULL
         if self._job is not NULL:
-            st = C.rs_job_statistics(self._job)
+            st = lrs_job_statistics(self._job)
         elif self._have_final:
             st = &self._final_c
         if st is not NULL:
@@ -703,7 +816,7 @@ cdef class _Job:
             self._bufs.avail_out = self._outsize
             before_in = self._bufs.avail_in
             with nogil:
-                r = C.rs_job_iter(self._job, &self._bufs)
+                r = lrs_job_iter(self._job, &self._bufs)
             self._in_bytes += before_in - self._bufs.avail_in
             produced = self._outsize - self._bufs.avail_out
             if self._cb_error is not None:
@@ -1084,7 +1197,14 @@ cdef class SignatureJob(_Job):
             raise ValueError(f"file_size must be >= 0, or -1 for unknown, not {file_size}")
         m, b, s = signature_args(file_size, block_size, strong_len, magic)
         self.magic, self.block_len, self.strong_len = m, b, s
-        self._job = C.rs_sig_begin(<size_t>b, <size_t>s, <C.rs_magic_number>m)
+        if _sig_engine < 0:
+            self._job = lrs_wrap_rs_job(C.rs_sig_begin(<size_t>b, <size_t>s,
+                                                       <C.rs_magic_number>m))
+        else:
+            self._job = lrs_sigjob_begin(_sig_engine, <size_t>b, <size_t>s,
+                                         <C.rs_magic_number>m)
+        if self._job is NULL:
+            raise MemoryError()
 
     cdef size_t _expected_output(self, size_t input_len):
         # Exact: a header, then a weak and a strong sum per (partial) block.
@@ -1244,7 +1364,9 @@ cdef class LoadSignatureJob(_Job):
         self._signature = Signature.__new__(Signature)
         self._expects = 1
         self._want_outsize = 4096  # loading a signature produces no output
-        self._job = C.rs_loadsig_begin(&self._signature._sig)
+        self._job = lrs_wrap_rs_job(C.rs_loadsig_begin(&self._signature._sig))
+        if self._job is NULL:
+            raise MemoryError()
 
     cdef int _check_limits(self) except -1:
         cdef C.rs_signature *fields = <C.rs_signature *>self._signature._sig
@@ -1339,7 +1461,9 @@ cdef class DeltaJob(_Job):
         fields = signature._fields()
         self.signature = signature
         self._min_window = 2 * (<size_t>fields.block_len + MAX_DELTA_CMD)
-        self._job = C.rs_delta_begin(signature._sig)
+        self._job = lrs_wrap_rs_job(C.rs_delta_begin(signature._sig))
+        if self._job is NULL:
+            raise MemoryError()
 
     cdef size_t _expected_output(self, size_t input_len):
         # A delta is rarely much larger than its input: literals plus a few
@@ -1483,7 +1607,9 @@ cdef class PatchJob(_Job):
             self._release_inputs()
             raise
         self._expects = 2
-        self._job = C.rs_patch_begin(_copy_cb, &self._basis)
+        self._job = lrs_wrap_rs_job(C.rs_patch_begin(_copy_cb, &self._basis))
+        if self._job is NULL:
+            raise MemoryError()
 
     cdef size_t _expected_output(self, size_t input_len):
         # At most the basis plus the delta's literals, for deltas that copy
@@ -1540,7 +1666,7 @@ cdef class PatchJob(_Job):
 
     def __dealloc__(self):
         if self._job is not NULL:
-            C.rs_job_free(self._job)
+            lrs_job_free(self._job)
             self._job = NULL
         if self._have_view:
             PyBuffer_Release(&self._basis_view)
