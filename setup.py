@@ -52,6 +52,17 @@ BLAKE2_X86_SOURCES = {
     "blake2b_avx.c": ["-msse2", "-mssse3", "-msse4.1", "-mavx"],
 }
 
+# Our multi-buffer strong sums and block weak sums (librsync/_simd/), one
+# file per instruction set with its flags; on other architectures each file
+# compiles to nothing.  x86 with gcc/clang only, like libb2's builds above:
+# the CPU checks use __builtin_cpu_supports.  On 64-bit ARM, NEON is part of
+# the base instruction set, so those files need no flags.
+SIMD = os.path.join("librsync", "_simd")
+SIMD_X86_SOURCES = {
+    "weaksum_avx2.c": ["-mavx2"],
+}
+SIMD_ARM64_SOURCES = []
+
 
 def _flag(name):
     return os.environ.get(name, "") not in ("", "0")
@@ -82,11 +93,25 @@ def _targets_x86():
     return sysconfig.get_platform().endswith(("x86_64", "amd64", "i686", "i386"))
 
 
+def _targets_arm64():
+    if sys.platform == "darwin" and os.environ.get("ARCHFLAGS"):
+        return os.environ["ARCHFLAGS"].split() == ["-arch", "arm64"]
+    return sysconfig.get_platform().endswith(("aarch64", "arm64"))
+
+
 class BuildExt(build_ext):
     def build_extensions(self):
         ctype = self.compiler.compiler_type
         if ctype != "msvc" and _targets_x86():
-            self._add_blake2_simd()
+            self._add_isa_sources(
+                {os.path.join(BLAKE2_GLUE, name): isa
+                 for name, isa in BLAKE2_X86_SOURCES.items()}, "LRS_BLAKE2_X86")
+            self._add_isa_sources(
+                {os.path.join(SIMD, name): isa for name, isa in SIMD_X86_SOURCES.items()},
+                "LRS_SIMD_X86")
+        elif ctype != "msvc" and _targets_arm64() and SIMD_ARM64_SOURCES:
+            self._add_isa_sources({os.path.join(SIMD, name): [] for name in SIMD_ARM64_SOURCES},
+                                  "LRS_SIMD_NEON")
         for ext in self.extensions:
             if ctype == "msvc":
                 ext.extra_compile_args += ["/O2", "/D_CRT_SECURE_NO_WARNINGS"]
@@ -127,16 +152,15 @@ class BuildExt(build_ext):
             self._werror_for_own_sources(ctype)
         super().build_extensions()
 
-    def _add_blake2_simd(self):
-        """libb2's SIMD builds, each compiled with its own -m flags.  Not
-        with LTO: it must not move code between builds for different
+    def _add_isa_sources(self, flags, define):
+        """SIMD sources (libb2's builds, our kernels), each compiled with its
+        own -m flags and ``define`` set for the whole extension.  Not with
+        LTO: it must not move code between builds for different
         instruction sets (an AVX instruction inlined into the portable
         path would fault on a CPU without AVX)."""
-        flags = {os.path.join(BLAKE2_GLUE, name): isa
-                 for name, isa in BLAKE2_X86_SOURCES.items()}
         for ext in self.extensions:
             ext.sources += list(flags)
-            ext.define_macros.append(("LRS_BLAKE2_X86", "1"))
+            ext.define_macros.append((define, "1"))
         original = self.compiler._compile
 
         def compile_one(obj, src, ext, cc_args, extra_postargs, pp_opts):
@@ -158,7 +182,8 @@ class BuildExt(build_ext):
         original = self.compiler._compile
 
         def compile_one(obj, src, ext, cc_args, extra_postargs, pp_opts):
-            if os.path.basename(src).startswith("_rsync."):
+            if (os.path.basename(src).startswith("_rsync.")
+                    or os.path.dirname(os.path.normpath(src)) == SIMD):
                 extra_postargs = list(extra_postargs) + werror
             return original(obj, src, ext, cc_args, extra_postargs, pp_opts)
 

@@ -126,6 +126,7 @@ cdef extern from "_sigjob.h" nogil:
     int lrs_sig_engine_count()
     const char *lrs_sig_engine_name(int i)
     int lrs_sig_engine_supported(int i)
+    int lrs_sig_engine_lanes(int i, int md4)
     lrs_job *lrs_sigjob_begin(int engine, size_t block_len, size_t strong_len,
                               C.rs_magic_number magic)
     int lrs_sig_engine_hash(int engine, int md4, const unsigned char **inputs,
@@ -442,6 +443,15 @@ def _use_signature_engine(str name not None):
     jobs already running keep theirs)."""
     global _sig_engine
     _sig_engine = _sig_engine_index(name)
+
+
+def _signature_engine_lanes(str name not None):
+    """``(BLAKE2b lanes, MD4 lanes)``: how many blocks the named engine
+    hashes at once."""
+    cdef int i = _sig_engine_index(name)
+    if i < 0:
+        return (1, 1)
+    return (lrs_sig_engine_lanes(i, 0), lrs_sig_engine_lanes(i, 1))
 
 
 def _signature_engine_hash(str name not None, bint md4, list messages not None):

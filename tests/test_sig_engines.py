@@ -182,8 +182,14 @@ def test_every_kernel_lane_agrees_with_the_portable_hash(length, seed):
 
 
 def _lanes(engine: str, md4: bool) -> int:
+    return _rsync._signature_engine_lanes(engine)[md4]
+
+
+@pytest.mark.parametrize("engine", OURS)
+def test_lane_counts(engine):
     lanes = LANES[engine]
-    return lanes if isinstance(lanes, int) else lanes[md4]
+    assert _rsync._signature_engine_lanes(engine) == (
+        (lanes, lanes) if isinstance(lanes, int) else lanes)
 
 
 @pytest.mark.parametrize("engine", OURS)
@@ -233,3 +239,14 @@ def test_a_running_job_keeps_its_engine(engine_switch):
         head = job.update(data[:20_000])
         engine_switch(then)
         assert head + job.finish(data[20_000:]) == want
+
+
+@pytest.mark.parametrize("engine", OURS)
+@pytest.mark.parametrize("magic", MAGICS)
+def test_large_blocks_of_high_bytes(engine_switch, engine, magic):
+    # The vector weak sums keep 32- and 64-bit partial sums: all-0xff blocks
+    # of up to librsync's largest block length exercise their widest values.
+    data = b"\xff" * (2 * librsync.MAX_BLOCK_LEN + 33)
+    for block in (librsync.MAX_BLOCK_LEN, 65_537, 1 << 20):
+        want = _sig("librsync", data, block, 8, magic)
+        assert _sig(engine, data, block, 8, magic) == want
