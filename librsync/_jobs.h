@@ -45,24 +45,24 @@ typedef struct {
     rs_job_t *rs;
 } lrs_rsjob;
 
-static rs_result lrs_rsjob_iter(lrs_job *job, rs_buffers_t *buffers)
+static inline rs_result lrs_rsjob_iter(lrs_job *job, rs_buffers_t *buffers)
 {
     return rs_job_iter(((lrs_rsjob *)job)->rs, buffers);
 }
 
-static const rs_stats_t *lrs_rsjob_statistics(lrs_job *job)
+static inline const rs_stats_t *lrs_rsjob_statistics(lrs_job *job)
 {
     return rs_job_statistics(((lrs_rsjob *)job)->rs);
 }
 
-static void lrs_rsjob_free(lrs_job *job)
+static inline void lrs_rsjob_free(lrs_job *job)
 {
     rs_job_free(((lrs_rsjob *)job)->rs);
     free(job);
 }
 
 /* Takes ownership of rs; NULL (with rs freed) if memory ran out. */
-static lrs_job *lrs_wrap_rs_job(rs_job_t *rs)
+static inline lrs_job *lrs_wrap_rs_job(rs_job_t *rs)
 {
     lrs_rsjob *job;
     if (rs == NULL)

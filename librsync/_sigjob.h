@@ -28,7 +28,6 @@
 
 #include "_jobs.h"
 #include "sumset.h"             /* weak/strong sum kinds, rs_calc_*_sum */
-#include "_sigbytes.h"          /* lrs_put_be32 */
 #include "_simd/mbhash.h"
 #include "_simd/weaksum.h"
 
@@ -47,7 +46,7 @@ typedef struct {
     lrs_weak_fn rollsum;
 } lrs_sig_engine;
 
-static int lrs_always(void)
+static inline int lrs_always(void)
 {
     return 1;
 }
@@ -55,19 +54,19 @@ static int lrs_always(void)
 #if defined(LRS_SIMD_X86)
 /* gcc and clang only (setup.py defines LRS_SIMD_X86 for them): cpuid and the
  * OS's saving of the wide registers, as libgcc's cpu model checks them. */
-static int lrs_cpu_sse2(void)
+static inline int lrs_cpu_sse2(void)
 {
     __builtin_cpu_init();
     return __builtin_cpu_supports("sse2");
 }
 
-static int lrs_cpu_avx2(void)
+static inline int lrs_cpu_avx2(void)
 {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2");
 }
 
-static int lrs_cpu_avx512(void)
+static inline int lrs_cpu_avx512(void)
 {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f");
@@ -91,22 +90,22 @@ static const lrs_sig_engine lrs_sig_engines[] = {
 #define LRS_SIG_ENGINE_COUNT ((int)(sizeof(lrs_sig_engines) / sizeof(lrs_sig_engines[0])))
 #define LRS_MAX_LANES 16
 
-static int lrs_sig_engine_count(void)
+static inline int lrs_sig_engine_count(void)
 {
     return LRS_SIG_ENGINE_COUNT;
 }
 
-static const char *lrs_sig_engine_name(int i)
+static inline const char *lrs_sig_engine_name(int i)
 {
     return (i >= 0 && i < LRS_SIG_ENGINE_COUNT) ? lrs_sig_engines[i].name : NULL;
 }
 
-static int lrs_sig_engine_supported(int i)
+static inline int lrs_sig_engine_supported(int i)
 {
     return i >= 0 && i < LRS_SIG_ENGINE_COUNT && lrs_sig_engines[i].supported();
 }
 
-static int lrs_sig_engine_lanes(int i, int md4)
+static inline int lrs_sig_engine_lanes(int i, int md4)
 {
     return md4 ? lrs_sig_engines[i].md4_lanes : lrs_sig_engines[i].blake2b_lanes;
 }
@@ -115,6 +114,14 @@ static int lrs_sig_engine_lanes(int i, int md4)
  * the staged records (36 bytes each at most) stay in L1. */
 #define LRS_SIG_BATCH 64
 #define LRS_SIG_MAX_RECORD (4 + RS_MAX_STRONG_SUM_LENGTH)
+
+static inline void lrs_store_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
 
 typedef struct {
     lrs_job base;
@@ -135,18 +142,18 @@ typedef struct {
     int ended;
 } lrs_sigjob;
 
-static void lrs_sig_record(lrs_sigjob *job, const unsigned char *block, size_t len,
+static inline void lrs_sig_record(lrs_sigjob *job, const unsigned char *block, size_t len,
                            const unsigned char *strong)
 {
     unsigned char *p = job->staged + job->staged_len;
-    lrs_put_be32(p, job->weak ? job->weak(block, len)
+    lrs_store_be32(p, job->weak ? job->weak(block, len)
                               : rs_calc_weak_sum(job->weak_kind, block, len));
     memcpy(p + 4, strong, job->strong_len);
     job->staged_len += 4 + job->strong_len;
     job->stats.sig_blocks++;
 }
 
-static void lrs_sig_one(lrs_sigjob *job, const unsigned char *block, size_t len)
+static inline void lrs_sig_one(lrs_sigjob *job, const unsigned char *block, size_t len)
 {
     rs_strong_sum_t strong;
     rs_calc_strong_sum(job->strong_kind, block, len, &strong);
@@ -154,7 +161,7 @@ static void lrs_sig_one(lrs_sigjob *job, const unsigned char *block, size_t len)
 }
 
 /* n (<= LRS_SIG_BATCH) whole blocks starting at p. */
-static void lrs_sig_blocks(lrs_sigjob *job, const unsigned char *p, size_t n)
+static inline void lrs_sig_blocks(lrs_sigjob *job, const unsigned char *p, size_t n)
 {
     const size_t bl = job->block_len;
     const size_t digest = job->strong_kind == RS_MD4 ? 16 : 32;
@@ -176,7 +183,7 @@ static void lrs_sig_blocks(lrs_sigjob *job, const unsigned char *p, size_t n)
         lrs_sig_one(job, p + i * bl, bl);
 }
 
-static rs_result lrs_sigjob_iter(lrs_job *base, rs_buffers_t *b)
+static inline rs_result lrs_sigjob_iter(lrs_job *base, rs_buffers_t *b)
 {
     lrs_sigjob *job = (lrs_sigjob *)base;
     const size_t bl = job->block_len;
@@ -246,12 +253,12 @@ static rs_result lrs_sigjob_iter(lrs_job *base, rs_buffers_t *b)
     }
 }
 
-static const rs_stats_t *lrs_sigjob_statistics(lrs_job *base)
+static inline const rs_stats_t *lrs_sigjob_statistics(lrs_job *base)
 {
     return &((lrs_sigjob *)base)->stats;
 }
 
-static void lrs_sigjob_free(lrs_job *base)
+static inline void lrs_sigjob_free(lrs_job *base)
 {
     lrs_sigjob *job = (lrs_sigjob *)base;
     free(job->carry);
@@ -260,7 +267,7 @@ static void lrs_sigjob_free(lrs_job *base)
 
 /* Arguments already resolved and checked by rs_sig_args (_rsync.pyx); NULL
  * if memory ran out. */
-static lrs_job *lrs_sigjob_begin(int engine, size_t block_len, size_t strong_len,
+static inline lrs_job *lrs_sigjob_begin(int engine, size_t block_len, size_t strong_len,
                                  rs_magic_number magic)
 {
     lrs_sigjob *job = (lrs_sigjob *)calloc(1, sizeof *job);
@@ -287,9 +294,9 @@ static lrs_job *lrs_sigjob_begin(int engine, size_t block_len, size_t strong_len
     }
     job->stats.op = "signature";
     job->stats.block_len = block_len;
-    lrs_put_be32(job->staged, (uint32_t)magic);
-    lrs_put_be32(job->staged + 4, (uint32_t)block_len);
-    lrs_put_be32(job->staged + 8, (uint32_t)strong_len);
+    lrs_store_be32(job->staged, (uint32_t)magic);
+    lrs_store_be32(job->staged + 4, (uint32_t)block_len);
+    lrs_store_be32(job->staged + 8, (uint32_t)strong_len);
     job->staged_len = 12;
     return &job->base;
 }
@@ -297,7 +304,7 @@ static lrs_job *lrs_sigjob_begin(int engine, size_t block_len, size_t strong_len
 /* For tests: the named engine's digests of n equal-length messages at in[],
  * written to out (32 or 16 bytes each).  -1 if the engine has no kernel for
  * that many lanes. */
-static int lrs_sig_engine_hash(int engine, int md4, const unsigned char *const *in,
+static inline int lrs_sig_engine_hash(int engine, int md4, const unsigned char *const *in,
                                int n, size_t len, unsigned char *out)
 {
     const lrs_sig_engine *e = &lrs_sig_engines[engine];

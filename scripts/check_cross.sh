@@ -14,15 +14,17 @@
 #      and code-generation flags.
 #      Upstream's pristine files may warn (counted, never fatal: we don't
 #      patch them); any error fails.
-#   2. our own C -- vendor/config/config.h, librsync/_guards.h and
+#   2. our own C -- vendor/config/config.h, librsync/_guards.h,
 #      librsync/_blake2.h (which defines the blake2b_* functions librsync
-#      calls, so the links below need it) -- is
+#      calls, so the links below need it), librsync/_sigjob.h and the SIMD
+#      kernels of librsync/_simd/ the target gets (SIMD_X86_SOURCES with
+#      their -m flags, SIMD_ARM64_SOURCES) -- is
 #      compiled with -Wall -Wextra -Werror in two generated translation units:
 #        ours_config.c  config.h, every header it claims exists, a use of
 #                       every function it claims exists, and static asserts
 #                       of the sizes and byte order it states; then
 #                       librsync.h + _guards.h, as the library sees them.
-#        ours_guards.c  librsync.h + _guards.h + _blake2.h without config.h, as the
+#        ours_guards.c  librsync.h + _guards.h + _blake2.h + _sigjob.h without config.h, as the
 #                       Cython translation unit sees them.
 #   3. the object files' headers are checked for the target's format and CPU.
 #   4. every target but zig's x86_64-windows-gnu links all its objects into
@@ -89,7 +91,8 @@ for node in tree.body:
     if (isinstance(node, ast.Assign) and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
             and node.targets[0].id in ("LIBRSYNC_SOURCES", "DEFINES", "BLAKE2_SOURCES",
-                                       "BLAKE2_X86_SOURCES")):
+                                       "BLAKE2_X86_SOURCES", "SIMD_X86_SOURCES",
+                                       "SIMD_ARM64_SOURCES")):
         found[node.targets[0].id] = ast.literal_eval(node.value)
 if not found.get("LIBRSYNC_SOURCES") or "DEFINES" not in found:
     sys.exit("setup.py: no literal LIBRSYNC_SOURCES / DEFINES list found")
@@ -101,29 +104,47 @@ for name in found.get("BLAKE2_SOURCES", []):
     print("B", name)
 for name, flags in found.get("BLAKE2_X86_SOURCES", {}).items():
     print("X", name, " ".join(flags))
+# Our SIMD kernels (librsync/_simd/): x86 ones with their -m flags, the
+# 64-bit ARM ones with none.
+for name, flags in found.get("SIMD_X86_SOURCES", {}).items():
+    print("Y", name, " ".join(flags))
+for name in found.get("SIMD_ARM64_SOURCES", []):
+    print("A", name)
 for name, value in found["DEFINES"]:
     print("D", "-D%s" % name if value is None else "-D%s=%s" % (name, value))
 EOF
 )"
 VENDOR=vendor/librsync/src
 GLUE=vendor/config/blake2
-SRCS=() DEFS=() X86_SRCS=()
+SIMD=librsync/_simd
+SRCS=() DEFS=() X86_SRCS=() OURS_X86=() OURS_ARM64=()
 declare -A ISA_FLAGS=()
 while read -r kind val rest; do
     case "$kind" in
         S) SRCS+=("$VENDOR/$val") ;;
         B) SRCS+=("$GLUE/$val") ;;
         X) X86_SRCS+=("$GLUE/$val"); ISA_FLAGS[$val]="$rest" ;;
+        Y) OURS_X86+=("$SIMD/$val"); ISA_FLAGS[$val]="$rest" ;;
+        A) OURS_ARM64+=("$SIMD/$val") ;;
         D) DEFS+=("$val") ;;
     esac
 done <<<"$SETUP_INFO"
-for s in "${SRCS[@]}" "${X86_SRCS[@]}"; do [[ -f "$s" ]] || { echo "missing source $s" >&2; exit 1; }; done
+for s in "${SRCS[@]}" "${X86_SRCS[@]}" "${OURS_X86[@]}" "${OURS_ARM64[@]}"; do
+    [[ -f "$s" ]] || { echo "missing source $s" >&2; exit 1; }
+done
 is_x86() { [[ "$1" == x86_64-* || "$1" == mingw-w64 ]]; }
-srcs_for() {  # the sources setup.py compiles for a target, one per line
+is_arm64() { [[ "$1" == aarch64-* ]]; }
+srcs_for() {  # the vendored sources setup.py compiles for a target, one per line
     printf '%s\n' "${SRCS[@]}"
     if is_x86 "$1"; then printf '%s\n' "${X86_SRCS[@]}"; fi
 }
-if [[ -n "$(printf '%s\n' "${SRCS[@]}" | xargs -n1 basename | sort | uniq -d)" ]]; then
+ours_for() {  # our C sources setup.py compiles for a target
+    if is_x86 "$1"; then printf '%s\n' "${OURS_X86[@]}"; fi
+    if is_arm64 "$1" && ((${#OURS_ARM64[@]})); then printf '%s\n' "${OURS_ARM64[@]}"; fi
+    return 0
+}
+if [[ -n "$(printf '%s\n' "${SRCS[@]}" "${X86_SRCS[@]}" "${OURS_X86[@]}" "${OURS_ARM64[@]}" \
+            | xargs -n1 basename | sort | uniq -d)" ]]; then
     echo "two sources share a basename; object names would clash" >&2; exit 1
 fi
 # setup.py's include_dirs (our config.h first) and its non-MSVC compile flags.
@@ -251,6 +272,7 @@ cat >"$WORK/ours_guards.c" <<'EOF'
 #include "librsync.h"
 #include "_guards.h"
 #include "_blake2.h"
+#include "_sigjob.h"
 long lrs_check_guards(const rs_signature_t *sig, uint32_t *weak);
 long lrs_check_guards(const rs_signature_t *sig, uint32_t *weak)
 {
@@ -267,6 +289,36 @@ int lrs_check_blake2(const uint8_t *in, size_t len, uint8_t *out)
             && lrs_blake2b_digest(i, in, len, out) == 0)
             chosen = i;
     return lrs_blake2b_select(chosen) + lrs_blake2b_selected();
+}
+/* _sigjob.h as _rsync.pyx uses it: every engine the target has, so the link
+   below resolves each kernel it names. */
+int lrs_check_sigjob(const unsigned char *in, size_t len, unsigned char *out);
+int lrs_check_sigjob(const unsigned char *in, size_t len, unsigned char *out)
+{
+    const unsigned char *lanes[16];
+    rs_buffers_t b;
+    int i, k, r = 0;
+    for (k = 0; k < 16; k++)
+        lanes[k] = in;
+    for (i = 0; i < lrs_sig_engine_count(); i++) {
+        lrs_job *job;
+        if (!lrs_sig_engine_name(i) || !lrs_sig_engine_supported(i))
+            continue;
+        r += lrs_sig_engine_hash(i, 0, lanes, lrs_sig_engine_lanes(i, 0), len, out);
+        r += lrs_sig_engine_hash(i, 1, lanes, lrs_sig_engine_lanes(i, 1), len, out);
+        job = lrs_sigjob_begin(i, 2048, 8, RS_RK_BLAKE2_SIG_MAGIC);
+        if (job == NULL)
+            return -1;
+        b.next_in = (char *)in;
+        b.avail_in = len;
+        b.eof_in = 1;
+        b.next_out = (char *)out;
+        b.avail_out = 16 * 32;
+        r += (int)lrs_job_iter(job, &b);
+        r += (int)lrs_job_statistics(job)->sig_blocks;
+        lrs_job_free(job);
+    }
+    return r;
 }
 EOF
 
@@ -302,9 +354,10 @@ compile_one() {
     local extra=("${VENDOR_WARN[@]}")
     # -I librsync: _guards.h, which the Cython file finds beside itself.
     [[ "$kind" == ours ]] && extra=("${OURS_WARN[@]}" -I librsync)
+    if is_arm64 "$target" && ((${#OURS_ARM64[@]})); then extra+=(-DLRS_SIMD_NEON=1); fi
     # libb2's SIMD builds and _blake2.h's dispatch to them: x86 only.
     if is_x86 "$target"; then
-        extra+=(-DLRS_BLAKE2_X86=1)
+        extra+=(-DLRS_BLAKE2_X86=1 -DLRS_SIMD_X86=1)
         # shellcheck disable=SC2206  # the flags are words
         [[ -n "${ISA_FLAGS[$(basename "$src")]:-}" ]] && extra+=(${ISA_FLAGS[$(basename "$src")]})
     fi
@@ -337,6 +390,7 @@ joblist() {  # the compile jobs of the target names given
         mkdir -p "$WORK/$name"
         for s in "$WORK/ours_config.c" "$WORK/ours_guards.c"; do echo "$name $s ours"; done
         srcs_for "$name" | while read -r s; do echo "$name $s vendor"; done
+        ours_for "$name" | while read -r s; do echo "$name $s ours"; done
     done
 }
 
@@ -350,7 +404,7 @@ link_check() {
     local s
     while read -r s; do
         [[ "$(cat "$dir/$(basename "${s%.c}").rc")" == 0 ]] || { echo "skipped"; return; }
-    done < <(srcs_for "$target")
+    done < <(srcs_for "$target"; ours_for "$target")
     # --no-gc-sections: with every symbol hidden, the linker would otherwise
     # drop all sections and with them the undefined references it must see.
     # shellcheck disable=SC2054  # commas inside -Wl, arguments
@@ -435,10 +489,12 @@ for t in "${TARGETS[@]}"; do
         fi
         vwarn=$((vwarn + $(grep -c 'warning:' "$b.log" || true)))
     done
-    for b in "$dir/ours_config" "$dir/ours_guards"; do
+    mapfile -t TOURS < <(ours_for "$name")
+    for b in "$dir/ours_config" "$dir/ours_guards" \
+             $(for s in "${TOURS[@]}"; do echo "$dir/$(basename "${s%.c}")"; done); do
         if [[ "$(cat "$b.rc")" != 0 ]]; then
             ours=FAIL
-            echo "== $name: $(basename "$b").c (config.h/_guards.h, -Werror) failed" >&2
+            echo "== $name: $(basename "$b").c (our C, -Werror) failed" >&2
             cat "$b.log" >&2
         fi
     done
