@@ -1,0 +1,44 @@
+/* mbhash.h -- multi-buffer hash kernels for librsync signatures.
+ *
+ * Our code, not upstream's.  A signature hashes every block of the old file
+ * on its own, and all blocks but the last have the same length, so several
+ * equal-length messages can be hashed at once, one per SIMD lane.  Each
+ * kernel is compiled from its own file with only its instruction-set flag
+ * (the caller must check the CPU before calling it); a file built for the
+ * wrong architecture is an empty translation unit, so a build can list
+ * them all.
+ */
+#ifndef LIBRSYNC_PY_SIMD_MBHASH_H
+#define LIBRSYNC_PY_SIMD_MBHASH_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- BLAKE2b ------------------------------------------------------------
+ * Unkeyed BLAKE2b with a 32-byte digest, i.e. exactly librsync's strong sum
+ * (checksum.c: blake2b_init(&ctx, 32); update(block); final(out, 32)); the
+ * signature keeps the first strong_len bytes of it.
+ *
+ * Hash LANES messages of `len` bytes each; message i starts at in[i] (any
+ * alignment; in[i] may be NULL only when len == 0).  Digest i (32 bytes) is
+ * written to out + 32*i (any alignment).  Messages may overlap each other,
+ * but not out. */
+void lrs_blake2b_x4_avx2(const unsigned char *const in[4], size_t len, unsigned char *out);
+/* SSE2 only (the x86-64 baseline). */
+void lrs_blake2b_x2_sse2(const unsigned char *const in[2], size_t len, unsigned char *out);
+/* SSSE3: the SSE2 kernel with pshufb for the 24- and 16-bit rotations. */
+void lrs_blake2b_x2_ssse3(const unsigned char *const in[2], size_t len, unsigned char *out);
+/* aarch64 (little-endian) Advanced SIMD. */
+void lrs_blake2b_x2_neon(const unsigned char *const in[2], size_t len, unsigned char *out);
+/* AVX-512F (native 64-bit rotates). */
+void lrs_blake2b_x8_avx512(const unsigned char *const in[8], size_t len, unsigned char *out);
+/* ---- end BLAKE2b -------------------------------------------------------- */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBRSYNC_PY_SIMD_MBHASH_H */
