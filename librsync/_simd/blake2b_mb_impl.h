@@ -150,28 +150,27 @@ static void b2b_mb_hash(const unsigned char *const in[B2B_LANES], size_t len,
     h[6] = B2B_SET1(B2B_IV6);
     h[7] = B2B_SET1(B2B_IV7);
 
-    for (b = 0; b + 1 < nblocks; b++) {
-        for (i = 0; i < B2B_LANES; i++)
-            p[i] = in[i] + b * B2B_BLOCK;
-        b2b_load(m, p);
-        b2b_compress(h, m, (uint64_t)(b + 1) * B2B_BLOCK, 0);
-    }
-
-    if (last_len == B2B_BLOCK) {
-        for (i = 0; i < B2B_LANES; i++)
-            p[i] = in[i] + last_off;
-    } else {
-        memset(tail, 0, sizeof tail);
-        for (i = 0; i < B2B_LANES; i++) {
-            /* Guarded: in[i] may be NULL for the empty message, and even
-             * NULL + 0 is undefined behaviour. */
-            if (last_len)
-                memcpy(tail[i], in[i] + last_off, last_len);
-            p[i] = tail[i];
+    /* One loop with a single b2b_compress call site, so the twelve
+     * unrolled rounds exist once in the binary (they are several KiB). */
+    for (b = 0; b < nblocks; b++) {
+        int final = b + 1 == nblocks;
+        if (final && last_len < B2B_BLOCK) {
+            memset(tail, 0, sizeof tail);
+            for (i = 0; i < B2B_LANES; i++) {
+                /* Guarded: in[i] may be NULL for the empty message, and
+                 * even NULL + 0 is undefined behaviour. */
+                if (last_len)
+                    memcpy(tail[i], in[i] + last_off, last_len);
+                p[i] = tail[i];
+            }
+        } else {
+            for (i = 0; i < B2B_LANES; i++)
+                p[i] = in[i] + b * B2B_BLOCK;
         }
+        b2b_load(m, p);
+        b2b_compress(h, m, final ? (uint64_t)len : (uint64_t)(b + 1) * B2B_BLOCK,
+                     final ? ~UINT64_C(0) : 0);
     }
-    b2b_load(m, p);
-    b2b_compress(h, m, (uint64_t)len, ~UINT64_C(0));
 
     b2b_store(out, h);
 }

@@ -39,10 +39,31 @@ typedef struct {
 } kernel;
 
 #ifdef TEST_X86
+#include <cpuid.h>
+/* cpuid and xgetbv directly rather than __builtin_cpu_supports, which
+ * depends on a runtime-library constructor that not every toolchain links
+ * (zig cc's static musl builds report no features at all).  xgetbv says
+ * whether the OS saves the ymm (and zmm) state on context switches. */
+static int cpu_bits(unsigned leaf, int reg, unsigned bit)
+{
+    unsigned r[4] = {0, 0, 0, 0};
+    if (!__get_cpuid_count(leaf, 0, &r[0], &r[1], &r[2], &r[3]))
+        return 0;
+    return (r[reg] >> bit) & 1;
+}
+static int os_saves(unsigned mask)
+{
+    unsigned lo, hi;
+    if (!cpu_bits(1, 2, 27)) /* OSXSAVE: xgetbv is usable */
+        return 0;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    (void)hi;
+    return (lo & mask) == mask;
+}
 static int has_sse2(void) { return 1; }
-static int has_ssse3(void) { __builtin_cpu_init(); return __builtin_cpu_supports("ssse3"); }
-static int has_avx2(void) { __builtin_cpu_init(); return __builtin_cpu_supports("avx2"); }
-static int has_avx512f(void) { __builtin_cpu_init(); return __builtin_cpu_supports("avx512f"); }
+static int has_ssse3(void) { return cpu_bits(1, 2, 9); }
+static int has_avx2(void) { return cpu_bits(7, 1, 5) && os_saves(0x6); }
+static int has_avx512f(void) { return cpu_bits(7, 1, 16) && os_saves(0xe6); }
 #endif
 #ifdef TEST_NEON
 static int has_neon(void) { return 1; }
