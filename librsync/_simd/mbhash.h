@@ -25,7 +25,14 @@ extern "C" {
  * Hash LANES messages of `len` bytes each; message i starts at in[i] (any
  * alignment; in[i] may be NULL only when len == 0).  Digest i (32 bytes) is
  * written to out + 32*i (any alignment).  Messages may overlap each other,
- * but not out. */
+ * but not out.  Digests are identical to the single-stream ones for every
+ * length, so a caller can mix kernels and libb2 freely (e.g. libb2 for the
+ * last, shorter block and for a batch with fewer blocks than lanes).
+ *
+ * What the caller must check first (cpuid, and xgetbv for the OS's saving
+ * of the register state): x2_ssse3 needs SSSE3; x4_avx2 needs AVX2 and
+ * XCR0 bits 1-2 (0x6); x8_avx512 needs AVX-512F and XCR0 0xe6.  x2_sse2
+ * runs on any x86-64, x2_neon on any aarch64. */
 void lrs_blake2b_x4_avx2(const unsigned char *const in[4], size_t len, unsigned char *out);
 /* SSE2 only (the x86-64 baseline). */
 void lrs_blake2b_x2_sse2(const unsigned char *const in[2], size_t len, unsigned char *out);
