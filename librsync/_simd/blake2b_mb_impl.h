@@ -13,6 +13,8 @@
  *   B2B_SET1(x)              x (uint64_t) in every lane
  *   B2B_ADD(a, b), B2B_XOR(a, b)     lane-wise 64-bit add / xor
  *   B2B_ROR32/24/16/63(x)    lane-wise rotate right by that many bits
+ *   B2B_XROR32/24/16/63(x, y)  optional: B2B_ROR<n>(B2B_XOR(x, y)), for an
+ *                            instruction set that does both in one
  *   b2b_load(m, p)           m[w] = word w of the 128-byte block at p[lane]
  *                            (little-endian), for w = 0..15: a transposition
  *   b2b_store(out, h)        the first 32 bytes of lane i's chain value
@@ -53,18 +55,26 @@
  * the plain IV).  This is what blake2b_init(S, 32) sets up. */
 #define B2B_PARAM0 (UINT64_C(0x01010000) | B2B_OUTLEN)
 
+/* Every rotation in G rotates an xor. */
+#ifndef B2B_XROR32
+#define B2B_XROR32(x, y) B2B_ROR32(B2B_XOR(x, y))
+#define B2B_XROR24(x, y) B2B_ROR24(B2B_XOR(x, y))
+#define B2B_XROR16(x, y) B2B_ROR16(B2B_XOR(x, y))
+#define B2B_XROR63(x, y) B2B_ROR63(B2B_XOR(x, y))
+#endif
+
 /* The mixing function G on four columns or diagonals at once (one per lane
  * group): rotations 32, 24, 16, 63 as in RFC 7693. */
 #define B2B_G(a, b, c, d, x, y)                   \
     do {                                          \
         a = B2B_ADD(B2B_ADD(a, b), x);            \
-        d = B2B_ROR32(B2B_XOR(d, a));             \
+        d = B2B_XROR32(d, a);                     \
         c = B2B_ADD(c, d);                        \
-        b = B2B_ROR24(B2B_XOR(b, c));             \
+        b = B2B_XROR24(b, c);                     \
         a = B2B_ADD(B2B_ADD(a, b), y);            \
-        d = B2B_ROR16(B2B_XOR(d, a));             \
+        d = B2B_XROR16(d, a);                     \
         c = B2B_ADD(c, d);                        \
-        b = B2B_ROR63(B2B_XOR(b, c));             \
+        b = B2B_XROR63(b, c);                     \
     } while (0)
 
 /* One round: columns, then diagonals.  The arguments are that round's row of

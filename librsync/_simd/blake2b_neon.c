@@ -1,6 +1,7 @@
 /* blake2b_neon.c -- BLAKE2b-256 of 2 equal-length messages at once, one per
  * 64-bit lane of a 128-bit Advanced SIMD register.  Our code.  For aarch64,
- * where Advanced SIMD is always present (no flag needed); on other
+ * where Advanced SIMD is always present (no flag needed; with the SHA3
+ * extension enabled, e.g. -march=armv8.2-a+sha3, rotations use xar); on other
  * architectures, and on big-endian aarch64 (the loads and stores below
  * assume little-endian words), this is an empty translation unit.  See
  * blake2b_mb_impl.h for the algorithm. */
@@ -22,6 +23,15 @@
 #define B2B_ROR24(x) B2B_ROR(x, 24)
 #define B2B_ROR16(x) B2B_ROR(x, 16)
 #define B2B_ROR63(x) B2B_ROR(x, 63)
+#ifdef __ARM_FEATURE_SHA3
+/* Armv8.2's SHA3 extension (Apple M1 and later, Neoverse V1/N2, and what
+ * Apple's compilers target by default) has xar: xor, then rotate right, in
+ * one instruction, which is exactly every step of G that rotates. */
+#define B2B_XROR32(x, y) vxarq_u64(x, y, 32)
+#define B2B_XROR24(x, y) vxarq_u64(x, y, 24)
+#define B2B_XROR16(x, y) vxarq_u64(x, y, 16)
+#define B2B_XROR63(x, y) vxarq_u64(x, y, 63)
+#endif
 
 /* Byte loads (vld1q_u8) because the blocks need not be 8-byte aligned.
  * Rows of two words from the two lanes interleave into two message words. */

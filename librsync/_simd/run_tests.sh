@@ -72,9 +72,17 @@ if "$PY" -c "import ziglang" 2>/dev/null; then
 
     echo "== zig cc, aarch64-linux-musl"
     build "$tmp/t_arm" "$ZIG" -target aarch64-linux-musl -static
+    # With the SHA3 extension the rotations are xar instructions instead
+    # (Apple's compilers enable it by default).
+    echo "== zig cc, aarch64-linux-musl +sha3"
+    build "$tmp/t_arm_sha3" "$ZIG" -target aarch64-linux-musl -mcpu=generic+sha3 -static
     if command -v qemu-aarch64 >/dev/null 2>&1; then
+        echo "-- under qemu-aarch64:"
         qemu-aarch64 "$tmp/t_arm"
         kat qemu-aarch64 "$tmp/t_arm"
+        echo "-- +sha3, under qemu-aarch64 -cpu max:"
+        qemu-aarch64 -cpu max "$tmp/t_arm_sha3"
+        kat qemu-aarch64 -cpu max "$tmp/t_arm_sha3"
     else
         notrun="$notrun aarch64-run(no qemu-aarch64)"
     fi
