@@ -10,6 +10,7 @@
 
 #include <immintrin.h>
 #include "mbhash.h"
+#include "blake2b_mb_util.h"
 
 #define B2B_LANES 4
 #define B2B_V __m256i
@@ -55,6 +56,7 @@
 static inline void b2b_load(__m256i m[16], const unsigned char *const p[4])
 {
     int w;
+    B2B_UNROLL
     for (w = 0; w < 16; w += 4) {
         __m256i r0 = _mm256_loadu_si256((const __m256i *)(const void *)(p[0] + 8 * w));
         __m256i r1 = _mm256_loadu_si256((const __m256i *)(const void *)(p[1] + 8 * w));

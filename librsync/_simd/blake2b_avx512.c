@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "mbhash.h"
+#include "blake2b_mb_util.h"
 
 #define B2B_LANES 8
 #define B2B_V __m512i
@@ -36,18 +37,21 @@ static inline void b2b_transpose8(__m512i r[8])
 {
     __m512i t[8], u[8];
     int k;
+    B2B_UNROLL
     for (k = 0; k < 8; k += 2) {
         t[k] = _mm512_unpacklo_epi64(r[k], r[k + 1]);     /* even words */
         t[k + 1] = _mm512_unpackhi_epi64(r[k], r[k + 1]); /* odd words */
     }
     /* u[0]: words 0,4 of rows 0-3; u[1]: words 1,5; u[2]: 2,6; u[3]: 3,7;
      * u[4..7]: the same for rows 4-7.  Each as (row0,row1) pairs. */
+    B2B_UNROLL
     for (k = 0; k < 2; k++) {
         u[4 * k + 0] = _mm512_shuffle_i64x2(t[4 * k], t[4 * k + 2], _MM_SHUFFLE(2, 0, 2, 0));
         u[4 * k + 1] = _mm512_shuffle_i64x2(t[4 * k + 1], t[4 * k + 3], _MM_SHUFFLE(2, 0, 2, 0));
         u[4 * k + 2] = _mm512_shuffle_i64x2(t[4 * k], t[4 * k + 2], _MM_SHUFFLE(3, 1, 3, 1));
         u[4 * k + 3] = _mm512_shuffle_i64x2(t[4 * k + 1], t[4 * k + 3], _MM_SHUFFLE(3, 1, 3, 1));
     }
+    B2B_UNROLL
     for (k = 0; k < 4; k++) {
         r[k] = _mm512_shuffle_i64x2(u[k], u[k + 4], _MM_SHUFFLE(2, 0, 2, 0));
         r[k + 4] = _mm512_shuffle_i64x2(u[k], u[k + 4], _MM_SHUFFLE(3, 1, 3, 1));
@@ -59,11 +63,14 @@ static inline void b2b_transpose8(__m512i r[8])
 static inline void b2b_load(__m512i m[16], const unsigned char *const p[8])
 {
     int half, i;
+    B2B_UNROLL
     for (half = 0; half < 2; half++) {
         __m512i r[8];
+        B2B_UNROLL
         for (i = 0; i < 8; i++)
             r[i] = _mm512_loadu_si512((const void *)(p[i] + 64 * half));
         b2b_transpose8(r);
+        B2B_UNROLL
         for (i = 0; i < 8; i++)
             m[8 * half + i] = r[i];
     }
@@ -75,9 +82,12 @@ static inline void b2b_store(unsigned char *out, const __m512i h[8])
 {
     uint64_t w[4][8];
     int i, k;
+    B2B_UNROLL
     for (k = 0; k < 4; k++)
         _mm512_storeu_si512((void *)w[k], h[k]);
+    B2B_UNROLL
     for (i = 0; i < 8; i++)
+        B2B_UNROLL
         for (k = 0; k < 4; k++)
             memcpy(out + 32 * i + 8 * k, &w[k][i], 8);
 }

@@ -28,14 +28,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(_MSC_VER) && !defined(__clang__)
-#define B2B_INLINE static __forceinline
-#else
-/* Forced: compress must be inlined into the block loop so the message words
- * and constants stay in registers (gcc does not always do it at -O2 for a
- * function this large). */
-#define B2B_INLINE static inline __attribute__((always_inline))
-#endif
+#include "blake2b_mb_util.h"
 
 #define B2B_BLOCK 128
 #define B2B_OUTLEN 32
@@ -166,6 +159,7 @@ static void b2b_mb_hash(const unsigned char *const in[B2B_LANES], size_t len,
         int final = b + 1 == nblocks;
         if (final && last_len < B2B_BLOCK) {
             memset(tail, 0, sizeof tail);
+            B2B_UNROLL
             for (i = 0; i < B2B_LANES; i++) {
                 /* Guarded: in[i] may be NULL for the empty message, and
                  * even NULL + 0 is undefined behaviour. */
@@ -174,6 +168,7 @@ static void b2b_mb_hash(const unsigned char *const in[B2B_LANES], size_t len,
                 p[i] = tail[i];
             }
         } else {
+            B2B_UNROLL
             for (i = 0; i < B2B_LANES; i++)
                 p[i] = in[i] + b * B2B_BLOCK;
         }

@@ -9,6 +9,7 @@
 
 #include <arm_neon.h>
 #include "mbhash.h"
+#include "blake2b_mb_util.h"
 
 #define B2B_LANES 2
 #define B2B_V uint64x2_t
@@ -38,6 +39,7 @@
 static inline void b2b_load(uint64x2_t m[16], const unsigned char *const p[2])
 {
     int w;
+    B2B_UNROLL
     for (w = 0; w < 16; w += 2) {
         uint64x2_t r0 = vreinterpretq_u64_u8(vld1q_u8(p[0] + 8 * w));
         uint64x2_t r1 = vreinterpretq_u64_u8(vld1q_u8(p[1] + 8 * w));

@@ -20,6 +20,7 @@
 #include <emmintrin.h>
 #endif
 #include "mbhash.h"
+#include "blake2b_mb_util.h"
 
 #define B2B_LANES 2
 #define B2B_V __m128i
@@ -52,6 +53,7 @@
 static inline void b2b_load(__m128i m[16], const unsigned char *const p[2])
 {
     int w;
+    B2B_UNROLL
     for (w = 0; w < 16; w += 2) {
         __m128i r0 = _mm_loadu_si128((const __m128i *)(const void *)(p[0] + 8 * w));
         __m128i r1 = _mm_loadu_si128((const __m128i *)(const void *)(p[1] + 8 * w));
