@@ -49,7 +49,7 @@ typedef struct {
     int need;             /* CPU feature needed: see has() */
 } impl;
 
-enum { ANY, SSSE3, SSE41, AVX, AVX2, AVX512F };
+enum { ANY, SSE41, AVX, AVX2, AVX512F };
 
 static const impl impls[] = {
     {"libb2 ref (portable C)", 1, blake2b_init_ref, blake2b_update_ref, blake2b_final_ref, 0, ANY},
@@ -57,7 +57,6 @@ static const impl impls[] = {
     {"libb2 sse41", 1, blake2b_init_sse41, blake2b_update_sse41, blake2b_final_sse41, 0, SSE41},
     {"libb2 avx", 1, blake2b_init_avx, blake2b_update_avx, blake2b_final_avx, 0, AVX},
     {"lrs x2_sse2", 2, 0, 0, 0, lrs_blake2b_x2_sse2, ANY},
-    {"lrs x2_ssse3", 2, 0, 0, 0, lrs_blake2b_x2_ssse3, SSSE3},
     {"lrs x4_avx2", 4, 0, 0, 0, lrs_blake2b_x4_avx2, AVX2},
     {"lrs x8_avx512", 8, 0, 0, 0, lrs_blake2b_x8_avx512, AVX512F},
 #endif
@@ -90,7 +89,6 @@ static int has(int need)
 {
 #ifdef BENCH_X86
     switch (need) {
-    case SSSE3: return cpu_bit(1, 2, 9);
     case SSE41: return cpu_bit(1, 2, 19);
     case AVX: return cpu_bit(1, 2, 28) && os_saves(0x6);
     case AVX2: return cpu_bit(7, 1, 5) && os_saves(0x6);

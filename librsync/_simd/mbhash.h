@@ -30,14 +30,12 @@ extern "C" {
  * last, shorter block and for a batch with fewer blocks than lanes).
  *
  * What the caller must check first (cpuid, and xgetbv for the OS's saving
- * of the register state): x2_ssse3 needs SSSE3; x4_avx2 needs AVX2 and
- * XCR0 bits 1-2 (0x6); x8_avx512 needs AVX-512F and XCR0 0xe6.  x2_sse2
- * runs on any x86-64, x2_neon on any aarch64. */
+ * of the register state): x4_avx2 needs AVX2 and XCR0 bits 1-2 (0x6);
+ * x8_avx512 needs AVX-512F and XCR0 0xe6.  x2_sse2 runs on any x86-64,
+ * x2_neon on any little-endian aarch64. */
 void lrs_blake2b_x4_avx2(const unsigned char *const in[4], size_t len, unsigned char *out);
 /* SSE2 only (the x86-64 baseline). */
 void lrs_blake2b_x2_sse2(const unsigned char *const in[2], size_t len, unsigned char *out);
-/* SSSE3: the SSE2 kernel with pshufb for the 24- and 16-bit rotations. */
-void lrs_blake2b_x2_ssse3(const unsigned char *const in[2], size_t len, unsigned char *out);
 /* aarch64 (little-endian) Advanced SIMD. */
 void lrs_blake2b_x2_neon(const unsigned char *const in[2], size_t len, unsigned char *out);
 /* AVX-512F (native 64-bit rotates). */

@@ -10,7 +10,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 CC=${CC:-gcc}
 O=${OPT:--O2}
 INC="-I$here -I$root/vendor/libb2/src -I$root/vendor/config"
-for f in sse2:-msse2 ssse3:-mssse3 avx2:-mavx2 avx512:-mavx512f neon:; do
+for f in sse2:-msse2 avx2:-mavx2 avx512:-mavx512f neon:; do
     $CC $O -I"$here" ${f#*:} -c "$here/blake2b_${f%%:*}.c" -o "$tmp/k_${f%%:*}.o"
 done
 g="$root/vendor/config/blake2"

@@ -21,7 +21,7 @@ notrun=""
 build() {
     out=$1; cc=$2; shift 2
     d="$tmp/$(basename "$out").o.d"; mkdir -p "$d"
-    for f in sse2:-msse2 ssse3:-mssse3 avx2:-mavx2 avx512:-mavx512f neon:; do
+    for f in sse2:-msse2 avx2:-mavx2 avx512:-mavx512f neon:; do
         name=${f%%:*}; isa=${f#*:}
         case "$*" in *aarch64*) isa="" ;; esac
         $cc -O2 $W "$@" $isa -I"$here" -c "$here/blake2b_$name.c" -o "$d/$name.o"
@@ -91,7 +91,7 @@ if "$PY" -c "import ziglang" 2>/dev/null; then
     # empty translation unit, warning-free, on the other architecture.
     for tgt in x86_64-windows-gnu x86_64-macos aarch64-macos aarch64-windows-gnu; do
         printf '== zig cc -c, %s:' "$tgt"
-        for f in sse2:-msse2 ssse3:-mssse3 avx2:-mavx2 avx512:-mavx512f neon:; do
+        for f in sse2:-msse2 avx2:-mavx2 avx512:-mavx512f neon:; do
             name=${f%%:*}; isa=${f#*:}
             case $tgt in aarch64*) isa="" ;; esac
             $ZIG -target "$tgt" -O2 $W -pedantic -std=c99 $isa -I"$here" \

@@ -61,7 +61,6 @@ static int os_saves(unsigned mask)
     return (lo & mask) == mask;
 }
 static int has_sse2(void) { return 1; }
-static int has_ssse3(void) { return cpu_bits(1, 2, 9); }
 static int has_avx2(void) { return cpu_bits(7, 1, 5) && os_saves(0x6); }
 static int has_avx512f(void) { return cpu_bits(7, 1, 16) && os_saves(0xe6); }
 #endif
@@ -72,7 +71,6 @@ static int has_neon(void) { return 1; }
 static const kernel kernels[] = {
 #ifdef TEST_X86
     {"x2_sse2", 2, lrs_blake2b_x2_sse2, has_sse2},
-    {"x2_ssse3", 2, lrs_blake2b_x2_ssse3, has_ssse3},
     {"x4_avx2", 4, lrs_blake2b_x4_avx2, has_avx2},
     {"x8_avx512", 8, lrs_blake2b_x8_avx512, has_avx512f},
 #endif
