@@ -16,6 +16,7 @@
 #include "blake2b_mb_util.h"
 
 #define B2B_LANES 8
+#define B2B_INTERLEAVE_G 1 /* 32 vector registers */
 #define B2B_V __m512i
 #define B2B_SET1(x) _mm512_set1_epi64((long long)(x))
 #define B2B_ADD(a, b) _mm512_add_epi64(a, b)

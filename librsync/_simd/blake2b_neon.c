@@ -12,6 +12,7 @@
 #include "blake2b_mb_util.h"
 
 #define B2B_LANES 2
+#define B2B_INTERLEAVE_G 1 /* 32 vector registers */
 #define B2B_V uint64x2_t
 #define B2B_SET1(x) vdupq_n_u64(x)
 #define B2B_ADD(a, b) vaddq_u64(a, b)
