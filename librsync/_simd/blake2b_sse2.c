@@ -1,8 +1,8 @@
 /* blake2b_sse2.c -- BLAKE2b-256 of 2 equal-length messages at once, one per
  * 64-bit lane of a 128-bit SSE2 register.  Our code.  SSE2 is the x86-64
  * baseline, so this kernel runs on every x86-64 CPU; build with -msse2 (on
- * i386).  On other architectures this is an empty translation unit.  See blake2b_mb_impl.h for the
- * algorithm. */
+ * i386).  On other architectures this is an empty translation unit.  See
+ * blake2b_mb_impl.h for the algorithm. */
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
 
 #if !defined(__SSE2__) && !defined(_M_X64) && !(defined(_M_IX86_FP) && _M_IX86_FP >= 2)
