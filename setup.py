@@ -60,8 +60,11 @@ BLAKE2_X86_SOURCES = {
 SIMD = os.path.join("librsync", "_simd")
 SIMD_X86_SOURCES = {
     "weaksum_avx2.c": ["-mavx2"],
+    "mb_blake2b_sse2.c": ["-msse2"],
+    "mb_blake2b_avx2.c": ["-mavx2"],
+    "mb_blake2b_avx512.c": ["-mavx512f"],
 }
-SIMD_ARM64_SOURCES = []
+SIMD_ARM64_SOURCES = ["mb_blake2b_neon.c"]
 
 
 def _flag(name):

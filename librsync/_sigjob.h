@@ -79,11 +79,16 @@ static inline int lrs_cpu_avx512(void)
 static const lrs_sig_engine lrs_sig_engines[] = {
     {"portable", lrs_always, 1, NULL, 1, NULL, NULL, NULL},
 #if defined(LRS_SIMD_X86)
-    {"avx2", lrs_cpu_avx2, 1, NULL, 1, NULL, lrs_rabinkarp_avx2, lrs_rollsum_avx2},  /* INTERIM */
+    {"sse2", lrs_cpu_sse2, 2, LRS_MB(lrs_blake2b_x2_sse2), 1, NULL, NULL, NULL},
+    {"avx2", lrs_cpu_avx2, 4, LRS_MB(lrs_blake2b_x4_avx2), 1, NULL,
+     lrs_rabinkarp_avx2, lrs_rollsum_avx2},
+    /* AVX-512F CPUs all have AVX2: its weak sums already run far ahead of
+     * the strong sums. */
+    {"avx512", lrs_cpu_avx512, 8, LRS_MB(lrs_blake2b_x8_avx512), 1, NULL,
+     lrs_rabinkarp_avx2, lrs_rollsum_avx2},
 #endif
 #if defined(LRS_SIMD_NEON)
-    {"neon", lrs_always, 2, LRS_MB(lrs_blake2b_x2_neon), 4, LRS_MB(lrs_md4_x4_neon),
-     NULL, NULL},
+    {"neon", lrs_always, 2, LRS_MB(lrs_blake2b_x2_neon), 1, NULL, NULL, NULL},
 #endif
 };
 
