@@ -484,7 +484,7 @@ class open_sink:
         if type(f) is io.BytesIO:
             # The caller's BytesIO (only kind 2 holds one): its flush() does
             # nothing and its seek() cannot fail.
-            f.seek(self._start)
+            f.seek(self._start or 0)  # an int for a BytesIO (set in __init__)
             return
         if self._kind == 0:
             f.seek(0)
