@@ -6,12 +6,19 @@ One command, deterministic (seeded) data, interleaved rounds, best-of-N::
     python bench/run.py                 # full run: 256 MiB cases, 1 GiB RSS
     python bench/run.py --quick         # smoke run: small sizes, 2 rounds
     python bench/run.py --size 64 --rounds 5 --cases edits,unrelated
+    python bench/run.py --size 64 --rounds 2 --rss-size 256   # quick, all cases
+
+The command that reproduces a run (with the environment variables that
+change what is measured) is printed first and in the report.
 
 Cases (``--cases``, all by default):
 
   edits      (a) SIZE MiB of random data, new file = old + EDITS scattered edits
   unrelated  (b) SIZE MiB of new data unrelated to the basis (delta worst case)
-  small      (c) SMALL_COUNT inputs of 4 KiB each: per-call overhead
+  magics     (a') signature of (a)'s old file with each of the four signature
+                 magics (rdiff -H blake2|md4 -R rabinkarp|rollsum), 1 and 2 threads
+  small      (c) SMALL_COUNT inputs of 4 KiB each: per-call overhead, each step
+                 and the whole triple (signature, delta, patch of one input)
   threads    (d) N independent jobs in N threads (rdiff: N processes)
   rss        (e) peak RSS of each step on an RSS_SIZE MiB input, each step in
                  a fresh subprocess (ru_maxrss of that child, rdiff included)
@@ -20,12 +27,18 @@ Implementations (``--impls``):
 
   rdiff        ``rdiff`` as a subprocess on files (the reference: ratio 1.00)
   ours-file    this package on the same files: paths in, an open file out
-               (no fsync, like rdiff; a path output would also fsync)
+               (no fsync, like rdiff)
+  ours-path    patch only: paths in and out, as ``librsync.patch(old, delta,
+               out)`` and the CLI do: written atomically and fsync'ed.  Its
+               ratio is against rdiff-fsync.
+  rdiff-fsync  patch only: rdiff, then an fsync of its output (inside the
+               timed step): the reference for ours-path
   ours-bytes   this package in memory: bytes in, io.BytesIO out
   pyrsync      python-rsync 0.1.1 (import name ``pyrsync``) on open files
   ours-2t      as ours-file with threads=2 for signature and delta (one file
                over two cores; patch has no threads option)
-  ours-path    (not default) this package with path output (atomic + fsync)
+  ours-none    (case c only, always) bytes in, the default None output (a
+               SpooledTemporaryFile), read back: the plain ``signature(data)``
 
 Every output is checked: signatures byte-identical to rdiff's, deltas equal to
 rdiff's or (if not) patching to the new file, patches equal to the new file.
@@ -44,20 +57,29 @@ import json
 import os
 import platform
 import random
+import shlex
 import shutil
 import subprocess
 import sys
 import threading
 import time
 
-from _machine import sh
+from _machine import cpu_name, sh
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 MiB = 1 << 20
 SMALL_LEN = 4096
-DEFAULT_IMPLS = ("rdiff", "ours-file", "ours-bytes", "ours-2t", "pyrsync")
-ALL_CASES = ("edits", "unrelated", "small", "threads", "rss")
+DEFAULT_IMPLS = ("rdiff", "ours-file", "ours-bytes", "ours-2t", "pyrsync",
+                 "ours-path", "rdiff-fsync")
+ALL_CASES = ("edits", "unrelated", "magics", "small", "threads", "rss")
+ALL_OPS = ("signature", "delta", "patch")
+SMALL_OPS = ALL_OPS + ("triple",)
+#: Implementations whose ratio is taken against another reference than rdiff.
+REFERENCE = {"ours-path": "rdiff-fsync"}
+#: Not in case (d): ours-2t's threads are within one job, (d) is about
+#: independent jobs; the durable patch pair is about the fsync, not threads.
+NOT_IN_D = ("ours-2t", "ours-path", "rdiff-fsync")
 
 
 def import_librsync():
@@ -164,9 +186,27 @@ def read(path: str) -> bytes:
 # (ours-bytes: takes bytes, returns bytes; the harness checks the result).
 # ---------------------------------------------------------------------------
 
+#: rdiff's -H / -R options for each signature magic (case a').
+RDIFF_MAGIC_ARGS = {
+    "RS_RK_BLAKE2_SIG_MAGIC": ("-H", "blake2", "-R", "rabinkarp"),
+    "RS_BLAKE2_SIG_MAGIC": ("-H", "blake2", "-R", "rollsum"),
+    "RS_RK_MD4_SIG_MAGIC": ("-H", "md4", "-R", "rabinkarp"),
+    "RS_MD4_SIG_MAGIC": ("-H", "md4", "-R", "rollsum"),
+}
+
+
+def fsync_path(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class Rdiff:
     name = "rdiff"
     in_memory = False
+    ops = ALL_OPS
 
     def __init__(self, exe: str):
         self.exe = exe
@@ -175,8 +215,11 @@ class Rdiff:
         subprocess.run([self.exe, "--force", *args], check=True,
                        stdin=subprocess.DEVNULL)
 
-    def signature(self, old, sig):
-        self._run("signature", old, sig)
+    def signature(self, old, sig, magic=None):
+        if magic is None:
+            self._run("signature", old, sig)
+        else:
+            self._run(*RDIFF_MAGIC_ARGS[magic], "signature", old, sig)
 
     def delta(self, new, sig, dlt):
         self._run("delta", sig, new, dlt)
@@ -192,17 +235,34 @@ class Rdiff:
         return [self.exe, "--force", "patch", paths[0], paths[1], paths[2]]
 
 
+class RdiffFsync(Rdiff):
+    """rdiff's patch made as durable as ours-path's: its output fsync'ed
+    (from this process, after rdiff exits: fsync flushes the file's dirty
+    pages whoever wrote them).  The reference for ours-path."""
+    name = "rdiff-fsync"
+    ops = ("patch",)
+
+    def patch(self, old, dlt, out):
+        super().patch(old, dlt, out)
+        fsync_path(out)
+
+
 class OursFile:
     """Paths in, an open (unbuffered) file out: no fsync, as rdiff."""
     name = "ours-file"
     in_memory = False
+    ops = ALL_OPS
+    threads = 1
 
     def __init__(self):
         self.m = import_librsync()
 
-    def signature(self, old, sig):
+    def signature(self, old, sig, magic=None):
+        kw = {} if magic is None else {"magic": getattr(self.m, magic)}
+        if self.threads > 1:
+            kw["threads"] = self.threads
         with open(sig, "wb", buffering=0) as o:
-            self.m.signature(old, o)
+            self.m.signature(old, o, **kw)
 
     def delta(self, new, sig, dlt):
         with open(dlt, "wb", buffering=0) as o:
@@ -220,20 +280,21 @@ class OursThreads(OursFile):
     name = "ours-2t"
     threads = 2
 
-    def signature(self, old, sig):
-        with open(sig, "wb", buffering=0) as o:
-            self.m.signature(old, o, threads=self.threads)
-
     def delta(self, new, sig, dlt):
         with open(dlt, "wb", buffering=0) as o:
             self.m.delta(new, sig, o, threads=self.threads)
 
 
 class OursPath(OursFile):
-    """Paths in and out: the output is written atomically and fsync'ed."""
+    """Paths in and out: the output is written atomically and fsync'ed, as
+    by ``librsync.patch(old, delta, out)`` and ``python -m librsync patch``.
+    In cases (a) and (b) it runs the patch only (its ratio is against
+    rdiff-fsync): signatures and deltas to a path pay the same fsync, on
+    outputs too small for it to matter, except (b)'s delta."""
     name = "ours-path"
+    ops = ("patch",)
 
-    def signature(self, old, sig):
+    def signature(self, old, sig, magic=None):
         self.m.signature(old, sig)
 
     def delta(self, new, sig, dlt):
@@ -247,12 +308,14 @@ class OursBytes:
     """bytes in, io.BytesIO out."""
     name = "ours-bytes"
     in_memory = True
+    ops = ALL_OPS
 
     def __init__(self):
         self.m = import_librsync()
 
-    def signature(self, old):
-        return self.m.signature(old, io.BytesIO()).getvalue()
+    def signature(self, old, magic=None):
+        kw = {} if magic is None else {"magic": getattr(self.m, magic)}
+        return self.m.signature(old, io.BytesIO(), **kw).getvalue()
 
     def delta(self, new, sig):
         return self.m.delta(new, sig, io.BytesIO()).getvalue()
@@ -265,17 +328,24 @@ class PyRsync:
     """python-rsync 0.1.1 on open files (its API takes file objects only)."""
     name = "pyrsync"
     in_memory = False
+    ops = ALL_OPS
 
     def __init__(self):
         self.m = import_pyrsync()
 
-    def sig_file(self, fin, fout, size):
-        magic, block_len, strong_len = self.m.get_signature_args(size)
+    def sig_file(self, fin, fout, size, magic=None):
+        if magic is None:
+            magic, block_len, strong_len = self.m.get_signature_args(size)
+        else:
+            # rdiff's defaults for that magic (python-rsync's helper knows
+            # only its default magic).
+            magic, block_len, strong_len = import_librsync()._rsync.signature_args(
+                size, 0, 0, getattr(import_librsync(), magic))
         self.m.signature(fin, fout, strong_len, magic, block_len)
 
-    def signature(self, old, sig):
+    def signature(self, old, sig, magic=None):
         with open(old, "rb") as i, open(sig, "wb") as o:
-            self.sig_file(i, o, os.path.getsize(old))
+            self.sig_file(i, o, os.path.getsize(old), magic)
 
     def delta(self, new, sig, dlt):
         with open(new, "rb") as i, open(sig, "rb") as s, open(dlt, "wb") as o:
@@ -291,6 +361,8 @@ def make_impls(names, rdiff_exe):
     for n in names:
         if n == "rdiff":
             impls.append(Rdiff(rdiff_exe))
+        elif n == "rdiff-fsync":
+            impls.append(RdiffFsync(rdiff_exe))
         elif n == "ours-file":
             impls.append(OursFile())
         elif n == "ours-path":
@@ -330,22 +402,35 @@ def fmt_rate(nbytes, seconds):
     return f"{nbytes / MiB / seconds:8.1f}" if seconds else "       -"
 
 
-def throughput_table(res: Results, case: str, impls, title: str) -> str:
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def throughput_table(res: Results, case: str, impls, title: str, ops=ALL_OPS,
+                     label="step") -> str:
+    """Best and median time per implementation; the ratios are the
+    reference's time over this one's (> 1: faster than the reference), of
+    the bests and of the medians."""
     lines = [f"### {title}", "",
-             "| step | implementation | best s | MiB/s | vs rdiff | median s |",
-             "|---|---|---:|---:|---:|---:|"]
-    for op in ("signature", "delta", "patch"):
-        ref = res.best(case, op, "rdiff")
+             f"| {label} | implementation | best s | MiB/s | vs ref, best | vs ref, median "
+             "| median s | ref |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
+    for op in ops:
         for impl in impls:
             t = res.best(case, op, impl)
             if t is None:
                 continue
-            runs = sorted(res.times[(case, op, impl)])
-            med = runs[len(runs) // 2]
+            refname = REFERENCE.get(impl, "rdiff")
+            ref = res.best(case, op, refname)
+            med = median(res.times[(case, op, impl)])
+            ref_med = median(res.times[(case, op, refname)]) if ref else None
             n = res.nbytes[(case, op)]
             ratio = f"{ref / t:.2f}x" if ref else "-"
+            ratio_m = f"{ref_med / med:.2f}x" if ref else "-"
             lines.append(f"| {op} | {impl} | {t:.3f} | {fmt_rate(n, t).strip()} | "
-                         f"{ratio} | {med:.3f} |")
+                         f"{ratio} | {ratio_m} | {med:.3f} | {refname} |")
     return "\n".join(lines)
 
 
@@ -405,8 +490,10 @@ def bench_big(args, res: Results, impls, paths, case: str, workdir: str):
 
     for rnd in range(args.rounds):
         order = impls[rnd % len(impls):] + impls[:rnd % len(impls)]
-        for op in ("signature", "delta", "patch"):
+        for op in ALL_OPS:
             for impl in order:
+                if op not in impl.ops:
+                    continue
                 name = impl.name
                 out = os.path.join(workdir, f"{case}.{op}.{name}")
                 if impl.in_memory:
@@ -438,6 +525,43 @@ def bench_big(args, res: Results, impls, paths, case: str, workdir: str):
                 print(f"  round {rnd + 1} {case:9s} {op:9s} {name:10s} {t:7.3f}s "
                       f"{nbytes / MiB / t:8.1f} MiB/s", flush=True)
     mem.clear()
+
+
+# ---------------------------------------------------------------------------
+# Case (a'): signature with each magic
+# ---------------------------------------------------------------------------
+
+def bench_magics(args, res: Results, impls, paths, workdir: str):
+    """Signature of (a)'s old file with each magic, against rdiff with the
+    matching -H/-R options; every output byte-identical to rdiff's."""
+    old = paths["old"]
+    size = os.path.getsize(old)
+    impls = [i for i in impls if "signature" in i.ops and i.name not in ("ours-path",)]
+    rd = next(i for i in impls if i.name == "rdiff")
+    mem = read(old) if any(i.in_memory for i in impls) else None
+    refs = {}
+    for magic in RDIFF_MAGIC_ARGS:
+        ref = os.path.join(workdir, f"magic-{magic}.sig")
+        rd.signature(old, ref, magic)
+        refs[magic] = read(ref)
+        os.unlink(ref)
+    for rnd in range(args.rounds):
+        order = impls[rnd % len(impls):] + impls[:rnd % len(impls)]
+        for magic in RDIFF_MAGIC_ARGS:
+            for impl in order:
+                out = os.path.join(workdir, f"magic.{impl.name}")
+                if impl.in_memory:
+                    t, got = timed(impl.signature, mem, magic)
+                else:
+                    t, _ = timed(impl.signature, old, out, magic)
+                    got = read(out)
+                    os.unlink(out)
+                if got != refs[magic]:
+                    raise SystemExit(f"{impl.name}: {magic} signature differs from rdiff's")
+                res.add("magics", magic, impl.name, t, size)
+                print(f"  round {rnd + 1} {magic:22s} {impl.name:10s} {t:7.3f}s "
+                      f"{size / MiB / t:8.1f} MiB/s", flush=True)
+    res.extra["magics.impls"] = [i.name for i in impls]
 
 
 # ---------------------------------------------------------------------------
@@ -500,9 +624,26 @@ def bench_small(args, res: Results, impls, workdir: str):
             if op != "delta" and last != want:
                 raise SystemExit(f"rdiff small {op} output is wrong")
             return t, k
-        if name == "ours-bytes":
-            sig_, dlt_, pat_ = lib.signature, lib.delta, lib.patch
-            BIO = io.BytesIO
+        sig_, dlt_, pat_ = lib.signature, lib.delta, lib.patch
+        BIO = io.BytesIO
+        if name == "ours-none":
+            # What a user writes first: bytes in, the default output (a
+            # SpooledTemporaryFile), read back.
+            t = time.perf_counter()
+            if op == "signature":
+                for o in olds:
+                    outs.append(sig_(o).read())
+            elif op == "delta":
+                for n, s in zip(news, sigs):
+                    outs.append(dlt_(n, s).read())
+            elif op == "patch":
+                for o, d in zip(olds, dlts):
+                    outs.append(pat_(o, d).read())
+            else:
+                for o, n in zip(olds, news):
+                    outs.append(pat_(o, dlt_(n, sig_(o).read()).read()).read())
+            t = time.perf_counter() - t
+        elif name == "ours-bytes":
             t = time.perf_counter()
             if op == "signature":
                 for o in olds:
@@ -510,14 +651,16 @@ def bench_small(args, res: Results, impls, workdir: str):
             elif op == "delta":
                 for n, s in zip(news, sigs):
                     outs.append(dlt_(n, s, BIO()).getvalue())
-            else:
+            elif op == "patch":
                 for o, d in zip(olds, dlts):
                     outs.append(pat_(o, d, BIO()).getvalue())
+            else:
+                for o, n in zip(olds, news):
+                    outs.append(pat_(o, dlt_(n, sig_(o, BIO()).getvalue(), BIO()).getvalue(),
+                                     BIO()).getvalue())
             t = time.perf_counter() - t
-        elif name in ("ours-file", "ours-path"):
+        elif name == "ours-file":
             # File objects (BytesIO) in and out, as python-rsync needs.
-            sig_, dlt_, pat_ = lib.signature, lib.delta, lib.patch
-            BIO = io.BytesIO
             t = time.perf_counter()
             if op == "signature":
                 for o in olds:
@@ -525,14 +668,18 @@ def bench_small(args, res: Results, impls, workdir: str):
             elif op == "delta":
                 for n, s in zip(news, sigs):
                     outs.append(dlt_(BIO(n), BIO(s), BIO()).getvalue())
-            else:
+            elif op == "patch":
                 for o, d in zip(olds, dlts):
+                    outs.append(pat_(BIO(o), BIO(d), BIO()).getvalue())
+            else:
+                for o, n in zip(olds, news):
+                    s = sig_(BIO(o), BIO()).getvalue()
+                    d = dlt_(BIO(n), BIO(s), BIO()).getvalue()
                     outs.append(pat_(BIO(o), BIO(d), BIO()).getvalue())
             t = time.perf_counter() - t
         elif name == "pyrsync":
             if pyr is None:
                 pyr = import_pyrsync()
-            BIO = io.BytesIO
             t = time.perf_counter()
             if op == "signature":
                 for o in olds:
@@ -545,57 +692,91 @@ def bench_small(args, res: Results, impls, workdir: str):
                     out = BIO()
                     pyr.delta(BIO(n), BIO(s), out)
                     outs.append(out.getvalue())
-            else:
+            elif op == "patch":
                 for o, d in zip(olds, dlts):
                     out = BIO()
                     pyr.patch(BIO(o), BIO(d), out)
+                    outs.append(out.getvalue())
+            else:
+                for o, n in zip(olds, news):
+                    so = BIO()
+                    m, b, s = pyr.get_signature_args(len(o))
+                    pyr.signature(BIO(o), so, s, m, b)
+                    do = BIO()
+                    pyr.delta(BIO(n), BIO(so.getvalue()), do)
+                    out = BIO()
+                    pyr.patch(BIO(o), BIO(do.getvalue()), out)
                     outs.append(out.getvalue())
             t = time.perf_counter() - t
         else:
             return None
         if op == "signature" and outs != sigs:
             raise SystemExit(f"{name}: small signatures differ from rdiff's")
-        if op == "patch" and outs != news:
-            raise SystemExit(f"{name}: small patch outputs are wrong")
+        if op in ("patch", "triple") and outs != news:
+            raise SystemExit(f"{name}: small {op} outputs are wrong")
         if op == "delta" and outs != dlts:
             for o, n, d in zip(olds, news, outs):
                 if lib.patch(o, d, io.BytesIO()).getvalue() != n:
                     raise SystemExit(f"{name}: small delta does not patch correctly")
         return t, count
 
+    names = [i.name for i in impls]
+    if any(n.startswith("ours") for n in names):
+        names.append("ours-none")
     for rnd in range(args.rounds):
-        order = impls[rnd % len(impls):] + impls[:rnd % len(impls)]
-        for op in ("signature", "delta", "patch"):
-            for impl in order:
+        order = names[rnd % len(names):] + names[:rnd % len(names)]
+        for op in SMALL_OPS:
+            for name in order:
+                if op == "triple" and name == "rdiff":
+                    continue  # the sum of its three steps, in the table
                 settle()
-                r = run(impl.name, op)
+                r = run(name, op)
                 if r is None:
                     continue
                 t, calls = r
                 per_call = t / calls
-                res.add("small", op, impl.name, per_call, SMALL_LEN)
-                print(f"  round {rnd + 1} small     {op:9s} {impl.name:10s} "
+                res.add("small", op, name, per_call, SMALL_LEN)
+                print(f"  round {rnd + 1} small     {op:9s} {name:10s} "
                       f"{per_call * 1e6:8.1f} us/call ({calls} calls)", flush=True)
+    res.extra["small.names"] = names
     shutil.rmtree(sdir, ignore_errors=True)
 
 
 def small_table(res: Results, impls) -> str:
     k = res.extra.get("small.rdiff_calls")
-    lines = ["### (c) many 4 KiB inputs: time per call", "",
-             "| step | implementation | best us/call | calls/s | vs rdiff |",
-             "|---|---|---:|---:|---:|"]
-    for op in ("signature", "delta", "patch"):
+    impls = res.extra.get("small.names", impls)
+    lines = ["### (c) many 4 KiB inputs: time per call, and per triple", "",
+             "| step | implementation | best us | median us | calls/s | vs pyrsync, best "
+             "| vs pyrsync, median | vs rdiff |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for op in SMALL_OPS:
         ref = res.best("small", op, "rdiff")
+        if op == "triple":
+            parts = [res.best("small", o, "rdiff") for o in ALL_OPS]
+            ref = sum(parts) if all(parts) else None
+        pyr = res.times.get(("small", op, "pyrsync"))
         for impl in impls:
-            t = res.best("small", op, impl)
-            if t is None:
+            runs = res.times.get(("small", op, impl))
+            if not runs and not (impl == "rdiff" and op == "triple" and ref):
                 continue
+            if runs:
+                t, med = min(runs), median(runs)
+            else:
+                t, med = ref, None  # rdiff's triple: its three bests added
+            vp = f"{min(pyr) / t:.2f}x" if pyr else "-"
+            vpm = f"{median(pyr) / med:.2f}x" if pyr and med else "-"
             ratio = f"{ref / t:.1f}x" if ref else "-"
-            lines.append(f"| {op} | {impl} | {t * 1e6:.1f} | {1 / t:,.0f} | {ratio} |")
+            m = f"{med * 1e6:.1f}" if med else "-"
+            lines.append(f"| {op} | {impl} | {t * 1e6:.1f} | {m} | {1 / t:,.0f} | {vp} | "
+                         f"{vpm} | {ratio} |")
     lines.append("")
-    lines.append(f"rdiff runs as one process per call (on the first {k} inputs); "
-                 "Python implementations run all inputs in memory "
-                 "(ours-file and pyrsync: io.BytesIO in and out).")
+    lines.append(f"rdiff runs as one process per call (on the first {k} inputs; its "
+                 "triple is the sum of its three bests); Python implementations run "
+                 "all inputs in memory: ours-none bytes in, the default output (a "
+                 "SpooledTemporaryFile) read back; ours-bytes bytes in, io.BytesIO out; "
+                 "ours-file and pyrsync io.BytesIO in and out.  A triple is the "
+                 "signature, delta and patch of one input, each fed the previous "
+                 "step's output.")
     return "\n".join(lines)
 
 
@@ -688,8 +869,10 @@ def bench_threads(args, res: Results, impls, paths, workdir: str):
     counts = args.threads
     for rnd in range(args.rounds):
         order = impls[rnd % len(impls):] + impls[:rnd % len(impls)]
-        for op in ("signature", "delta", "patch"):
+        for op in ALL_OPS:
             for impl in order:
+                if op not in impl.ops:
+                    continue
                 for n in counts:
                     t = run(impl, op, n)
                     nbytes = size if op == "signature" else os.path.getsize(new)
@@ -798,10 +981,10 @@ def bench_rss(args, res: Results, impls, workdir: str):
         if (base == "baseline-ours" and any(i.name.startswith("ours") for i in impls)) or \
            (base == "baseline-pyrsync" and any(i.name == "pyrsync" for i in impls)):
             rows[("import", base.split("-")[1])] = run_child_rss(me + [base, "none"])
-    for op in ("signature", "delta", "patch"):
+    for op in ALL_OPS:
         for impl in impls:
-            if impl.in_memory:
-                continue  # holds the whole input in memory by definition
+            if impl.in_memory or impl.name == "rdiff-fsync" or op not in impl.ops:
+                continue  # in memory: holds the whole input by definition
             out = os.path.join(workdir, f"rss.{op}.{impl.name}")
             ps = {"signature": (old, out), "delta": (new, ref_sig, out),
                   "patch": (old, ref_dlt, out)}[op]
@@ -872,10 +1055,37 @@ def machine(args):
         "python_rsync": pyrsync_v,
         # Timed at import (librsync/_blake2.h); recorded because it decides
         # most of the signature's speed.
+        "librsync_engines": engines(lib),
+        "cpu_name": cpu_name(),
         "librsync_blake2b": (f"{lib.blake2b_implementation()} (of "
                              f"{', '.join(lib._rsync.blake2b_implementations())})"
                              if hasattr(lib, "blake2b_implementation") else "ref (bundled)"),
     }
+
+
+def engines(lib) -> str:
+    """The engines this build chose, from whichever of the selection
+    functions it has (newer builds add them; none is required)."""
+    parts = []
+    for fn in ("signature_engine", "delta_engine", "patch_engine",
+               "blake2b_implementation"):
+        f = getattr(lib, fn, None)
+        if not callable(f):
+            continue
+        try:
+            parts.append(f"{fn}() = {f()!r}")
+        except Exception as e:  # description only
+            parts.append(f"{fn}() failed: {e}")
+    return "; ".join(parts) or "(no engine-selection functions)"
+
+
+def reproduce_command() -> str:
+    """This run's command line with the environment variables that change
+    what is measured (which build is imported, forced engines)."""
+    env = [f"{k}={shlex.quote(v)}" for k, v in sorted(os.environ.items())
+           if k == "PYTHONPATH" or k.startswith("LIBRSYNC_")]
+    here = os.path.relpath(os.path.abspath(__file__), os.getcwd())
+    return " ".join(env + ["python", shlex.quote(here)] + [shlex.quote(a) for a in sys.argv[1:]])
 
 
 def load_now():
@@ -884,12 +1094,12 @@ def load_now():
 
 def report(args, res: Results, impls, mach, t_total, load_before, load_after) -> str:
     names = [i.name for i in impls]
-    cmd = "python bench/run.py " + " ".join(sys.argv[1:])
-    out = ["## Machine", ""]
+    cmd = reproduce_command()
+    out = ["## Machine", "", f"CPU: **{mach['cpu_name']}**", ""]
     for line in mach["cpu"]:
         out.append(f"- {line}")
     for k in ("memory", "os", "kernel", "python", "gcc", "rdiff", "rdiff_blake2",
-              "librsync_module", "librsync_blake2b", "python_rsync"):
+              "librsync_module", "librsync_blake2b", "librsync_engines", "python_rsync"):
         out.append(f"- {k}: {mach[k]}")
     out += ["", "## Command", "", "```", cmd.strip(), "```", "",
             f"Rounds: {args.rounds} (interleaved; best of {args.rounds} reported). "
@@ -905,10 +1115,22 @@ def report(args, res: Results, impls, mach, t_total, load_before, load_after) ->
         out += [throughput_table(res, "unrelated", names,
                                  f"(b) {size / MiB:.0f} MiB unrelated to the basis "
                                  "(delta worst case)"), ""]
+    if "edits" in args.cases or "unrelated" in args.cases:
+        out += ["ours-file writes to an open file with no fsync, as rdiff does; "
+                "ours-path (patch only) writes to the path as `librsync.patch(old, "
+                "delta, out)` and the CLI do: a temporary file, fsync'ed, renamed "
+                "over the path; its reference is rdiff-fsync (rdiff, then an fsync of "
+                "its output).  See bench/PROFILE.md for what the fsync costs.", ""]
+    if "magics" in args.cases:
+        out += [throughput_table(res, "magics", res.extra.get("magics.impls", names),
+                                 f"(a') signature of (a)'s {size / MiB:.0f} MiB old file "
+                                 "with each magic (rdiff -H/-R), 1 and 2 threads "
+                                 "(ours-2t)", ops=tuple(RDIFF_MAGIC_ARGS), label="magic"),
+                ""]
     if "small" in args.cases:
         out += [small_table(res, names), ""]
     if "threads" in args.cases:
-        out += [threads_table(res, [n for n in names if n != "ours-2t"], args.threads), ""]
+        out += [threads_table(res, [n for n in names if n not in NOT_IN_D], args.threads), ""]
     if "rss" in args.cases:
         out += [rss_table(res), ""]
     if res.notes:
@@ -962,7 +1184,10 @@ def main():
     impls = make_impls(names, args.rdiff)
 
     mach = machine(args)
+    print(f"command: {reproduce_command()}")
+    print(f"CPU: {mach['cpu_name']}")
     print(f"librsync module: {mach['librsync_module']}")
+    print(f"librsync engines: {mach['librsync_engines']}")
     print(f"rdiff: {mach['rdiff']} [{mach['rdiff_blake2']}]; python-rsync {mach['python_rsync']}")
     load_before = load_now()
     print(f"load average: {load_before}", flush=True)
@@ -972,20 +1197,23 @@ def main():
     res = Results()
     size = args.size * MiB
     paths = None
-    if {"edits", "unrelated", "threads"} & set(args.cases):
+    if {"edits", "unrelated", "magics", "threads"} & set(args.cases):
         paths = make_data(args.datadir, size, args.edits, args.seed,
                           unrelated="unrelated" in args.cases)
     for case in ("edits", "unrelated"):
         if case in args.cases:
             print(f"== ({'a' if case == 'edits' else 'b'}) {case}", flush=True)
             bench_big(args, res, impls, paths, case, workdir)
+    if "magics" in args.cases:
+        print("== (a') signature per magic", flush=True)
+        bench_magics(args, res, impls, paths, workdir)
     if "small" in args.cases:
         print("== (c) small inputs", flush=True)
         bench_small(args, res, impls, workdir)
     if "threads" in args.cases:
         print("== (d) threads", flush=True)
         # ours-2t's threads are within one job; (d) is about independent jobs.
-        bench_threads(args, res, [i for i in impls if i.name != "ours-2t"], paths, workdir)
+        bench_threads(args, res, [i for i in impls if i.name not in NOT_IN_D], paths, workdir)
     if "rss" in args.cases:
         print("== (e) peak RSS", flush=True)
         bench_rss(args, res, impls, workdir)

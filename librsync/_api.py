@@ -90,11 +90,7 @@ RS_DEFAULT_STRONG_LEN = 8
 def _run(job, source, out, out_what, stats):
     """Run ``job`` over an opened ``source`` into the output argument
     ``out``; report its statistics; return what the caller gets back."""
-    with _files.open_sink(out, out_what) as sink:
-        job.run(source, sink.write)
-        if stats is not None:
-            stats(job.stats)
-    return sink.result
+    return _files.open_sink(out, out_what).run(job, source, stats)
 
 
 def _signature_job(block_size, strong_len, magic, file_size, threads):
@@ -110,7 +106,14 @@ def _patch_job(basis, max_length):
 
 
 def _loaded(s):
-    return s if type(s) is Signature else load_signature(s)
+    if type(s) is Signature:
+        return s
+    if type(s) is bytes:
+        # The in-memory fast path of load_signature() (bytes need no opening).
+        job = LoadSignatureJob()
+        job.run(s, None)
+        return job.signature
+    return load_signature(s)
 
 
 # --- one-shot functions ----------------------------------------------------------
@@ -139,6 +142,11 @@ def signature(f, s=None, block_size=0, strong_len=0, magic=RS_RK_BLAKE2_SIG_MAGI
     :class:`SignatureJob`.
     """
     threads = _parallel.check_threads(threads)
+    if threads == 1 and (type(f) is bytes or type(f) is bytearray):
+        # In-memory data needs no opening: the per-call cost of many small
+        # signatures is mostly this function's own (bench/PROFILE.md).
+        return _run(_rsync.SignatureJob(block_size, strong_len, magic, len(f)), f, s,
+                    "signature output s", stats)
     with _files.open_source(f, "signature input f") as source:
         job = _signature_job(block_size, strong_len, magic, _files.source_size(source),
                              threads)
@@ -160,6 +168,8 @@ def delta(f, s, d=None, *, threads=1, stats=None):
     threads = _parallel.check_threads(threads)
     sig = _loaded(s)
     job = _rsync.DeltaJob(sig) if threads == 1 else _parallel.ParallelDeltaJob(sig, threads)
+    if type(f) is bytes or type(f) is bytearray:
+        return _run(job, f, d, "delta output d", stats)
     with _files.open_source(f, "delta input f") as source:
         return _run(job, source, d, "delta output d", stats)
 
@@ -181,6 +191,11 @@ def patch(f, d, o=None, *, max_length=None, stats=None):
     # The job closes a basis it opened when it ends, before the output is
     # renamed into place (an open file cannot be replaced on Windows); close()
     # covers the failures that come before it runs.
+    if type(f) is bytes and (type(d) is bytes or type(d) is bytearray):
+        # All in memory: nothing to open or close.  (Only for bytes: the job
+        # holds a view of f until it ends or is freed, which would keep a
+        # bytearray from being resized if output failed before the job ran.)
+        return _run(_rsync.PatchJob(f, max_length), d, o, "patch output o", stats)
     with _patch_job(f, max_length) as job:
         with _files.open_source(d, "patch delta d") as source:
             return _run(job, source, o, "patch output o", stats)
