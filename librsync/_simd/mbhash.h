@@ -32,12 +32,20 @@ void lrs_md4_x4_sse2(const unsigned char *const in[4], size_t len, unsigned char
 void lrs_md4_x8_avx2(const unsigned char *const in[8], size_t len, unsigned char *out);
 /* AVX-512F only (native rotates, ternary logic); no BW/VL needed. */
 void lrs_md4_x16_avx512(const unsigned char *const in[16], size_t len, unsigned char *out);
+/* Twice the lanes: two register groups with their steps interleaved, which
+ * hides the latency of MD4's serial chain of steps (see bench_md4.c for
+ * which is faster on a given CPU).  Same contract otherwise.  (Not for
+ * AVX-512: its 3-instruction chain per step already keeps the vector units
+ * busy; two groups measured slower.) */
+void lrs_md4_x8_sse2(const unsigned char *const in[8], size_t len, unsigned char *out);
+void lrs_md4_x16_avx2(const unsigned char *const in[16], size_t len, unsigned char *out);
 #endif
 
 #if defined(__aarch64__) || defined(_M_ARM64)
 #  define LRS_MB_MD4_NEON 1
 /* aarch64 (little- or big-endian): Advanced SIMD is part of the base ISA. */
 void lrs_md4_x4_neon(const unsigned char *const in[4], size_t len, unsigned char *out);
+void lrs_md4_x8_neon(const unsigned char *const in[8], size_t len, unsigned char *out);
 #endif
 /* ==== end MD4 ========================================================== */
 

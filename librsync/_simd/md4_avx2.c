@@ -1,8 +1,10 @@
-/* MD4 of 8 equal-length messages at once with AVX2 (lrs_md4_x8_avx2).
+/* MD4 of 8 (lrs_md4_x8_avx2) or 16 (lrs_md4_x16_avx2) equal-length
+ * messages at once with AVX2.
  *
  * Compile with -mavx2.  Each 256-bit register holds the same MD4 state or
- * message word of the 8 messages, one per 32-bit lane, so the 48 steps run
- * once for 8 digests.  Empty translation unit on other architectures.
+ * message word of 8 messages, one per 32-bit lane, so the 48 steps run once
+ * for 8 digests; the x16 form runs two such groups with their steps
+ * interleaved.  Empty translation unit on other architectures.
  */
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
 
@@ -24,8 +26,10 @@
 #define MD4V_H(x, y, z) _mm256_xor_si256(x, _mm256_xor_si256(y, z))
 #define MD4V_K2 k2
 #define MD4V_K3 k3
-
-#include "md4_mb_common.h"
+#define MD4V_T __m256i
+#define MD4V_LANES 8
+#define MD4V_SET1(c) _mm256_set1_epi32((int)(c))
+#define MD4V_STORE(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), v)
 
 /* Load the 64-byte block at p[i] + off of each lane i into X[w] = word w of
  * lanes 0..7: two 8x8 transposes of 32-bit words, one per half block.
@@ -40,7 +44,7 @@
  *      low halves (w0..w3 of all 8 lanes), 0x31 the high ones (w4..w7).
  * 24 shuffles per half block; a gather instruction per word would be 16
  * gathers, each much slower than the loads and shuffles it replaces. */
-static inline void md4_load8(__m256i X[16], const unsigned char *const p[8], size_t off)
+static inline void md4_load(__m256i X[16], const unsigned char *const p[8], size_t off)
 {
     int h;
 
@@ -73,52 +77,23 @@ static inline void md4_load8(__m256i X[16], const unsigned char *const p[8], siz
     }
 }
 
-static inline void md4_compress8(__m256i s[4], const __m256i X[16])
-{
-    const __m256i k2 = _mm256_set1_epi32(0x5A827999);
-    const __m256i k3 = _mm256_set1_epi32(0x6ED9EBA1);
-    __m256i a = s[0], b = s[1], c = s[2], d = s[3];
-
-    LRS_MD4_ROUNDS(a, b, c, d, X);
-    s[0] = _mm256_add_epi32(s[0], a);
-    s[1] = _mm256_add_epi32(s[1], b);
-    s[2] = _mm256_add_epi32(s[2], c);
-    s[3] = _mm256_add_epi32(s[3], d);
-}
+#include "md4_mb_common.h"
 
 void lrs_md4_x8_avx2(const unsigned char *const in[8], size_t len, unsigned char *out)
 {
-    __m256i s[4], X[16];
-    unsigned char tail[8][128];
-    const unsigned char *tp[8];
-    uint32_t w[4][8];
-    size_t off, nfull = len / 64, ntail = 0;
-    int i;
+    md4_mb(in, len, out, 1);
+    /* Dirty upper register halves would slow the caller's SSE code on CPUs
+     * with the AVX-SSE transition penalty.  gcc and clang add this at
+     * return on their own; other compilers may not. */
+    _mm256_zeroupper();
+}
 
-    s[0] = _mm256_set1_epi32((int)LRS_MD4_IV_A);
-    s[1] = _mm256_set1_epi32((int)LRS_MD4_IV_B);
-    s[2] = _mm256_set1_epi32((int)LRS_MD4_IV_C);
-    s[3] = _mm256_set1_epi32((int)LRS_MD4_IV_D);
-    for (off = 0; off < 64 * nfull; off += 64) {
-        md4_load8(X, in, off);
-        md4_compress8(s, X);
-    }
-    /* The padded tails are copies, so no load reads past a message. */
-    for (i = 0; i < 8; i++) {
-        ntail = lrs_md4_pad_tail(tail[i], in[i], len);
-        tp[i] = tail[i];
-    }
-    for (off = 0; off < 64 * ntail; off += 64) {
-        md4_load8(X, tp, off);
-        md4_compress8(s, X);
-    }
-    for (i = 0; i < 4; i++)
-        _mm256_storeu_si256((__m256i *)(void *)w[i], s[i]);
-    for (i = 0; i < 8; i++)
-        lrs_md4_put_digest(out + 16 * i, w[0][i], w[1][i], w[2][i], w[3][i]);
-    /* Dirty upper halves would slow the caller's SSE code on CPUs with the
-     * AVX-SSE transition penalty; gcc and clang add this at return on their
-     * own, other compilers may not. */
+void lrs_md4_x16_avx2(const unsigned char *const in[16], size_t len, unsigned char *out)
+{
+    md4_mb(in, len, out, 2);
+    /* Dirty upper register halves would slow the caller's SSE code on CPUs
+     * with the AVX-SSE transition penalty.  gcc and clang add this at
+     * return on their own; other compilers may not. */
     _mm256_zeroupper();
 }
 

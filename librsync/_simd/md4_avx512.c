@@ -25,8 +25,10 @@
 #define MD4V_H(x, y, z) _mm512_ternarylogic_epi32(x, y, z, 0x96)
 #define MD4V_K2 k2
 #define MD4V_K3 k3
-
-#include "md4_mb_common.h"
+#define MD4V_T __m512i
+#define MD4V_LANES 16
+#define MD4V_SET1(c) _mm512_set1_epi32((int)(c))
+#define MD4V_STORE(p, v) _mm512_storeu_si512((void *)(p), v)
 
 /* Load the 64-byte block at p[i] + off of each lane i into X[w] = word w of
  * lanes 0..15: one 16x16 transpose of 32-bit words, row r_i = the block of
@@ -40,7 +42,7 @@
  *      quarter q of u[j], u[4+j], u[8+j], u[12+j] into one register: word
  *      4q+j of lanes 0..15.
  * 64 shuffles for 1 KiB of input; gathers would be much slower. */
-static inline void md4_load16(__m512i X[16], const unsigned char *const p[16], size_t off)
+static inline void md4_load(__m512i X[16], const unsigned char *const p[16], size_t off)
 {
     __m512i t[16], u[16];
     int i, j;
@@ -71,50 +73,14 @@ static inline void md4_load16(__m512i X[16], const unsigned char *const p[16], s
     }
 }
 
-static inline void md4_compress16(__m512i s[4], const __m512i X[16])
-{
-    const __m512i k2 = _mm512_set1_epi32(0x5A827999);
-    const __m512i k3 = _mm512_set1_epi32(0x6ED9EBA1);
-    __m512i a = s[0], b = s[1], c = s[2], d = s[3];
-
-    LRS_MD4_ROUNDS(a, b, c, d, X);
-    s[0] = _mm512_add_epi32(s[0], a);
-    s[1] = _mm512_add_epi32(s[1], b);
-    s[2] = _mm512_add_epi32(s[2], c);
-    s[3] = _mm512_add_epi32(s[3], d);
-}
+#include "md4_mb_common.h"
 
 void lrs_md4_x16_avx512(const unsigned char *const in[16], size_t len, unsigned char *out)
 {
-    __m512i s[4], X[16];
-    unsigned char tail[16][128];
-    const unsigned char *tp[16];
-    uint32_t w[4][16];
-    size_t off, nfull = len / 64, ntail = 0;
-    int i;
-
-    s[0] = _mm512_set1_epi32((int)LRS_MD4_IV_A);
-    s[1] = _mm512_set1_epi32((int)LRS_MD4_IV_B);
-    s[2] = _mm512_set1_epi32((int)LRS_MD4_IV_C);
-    s[3] = _mm512_set1_epi32((int)LRS_MD4_IV_D);
-    for (off = 0; off < 64 * nfull; off += 64) {
-        md4_load16(X, in, off);
-        md4_compress16(s, X);
-    }
-    /* The padded tails are copies, so no load reads past a message. */
-    for (i = 0; i < 16; i++) {
-        ntail = lrs_md4_pad_tail(tail[i], in[i], len);
-        tp[i] = tail[i];
-    }
-    for (off = 0; off < 64 * ntail; off += 64) {
-        md4_load16(X, tp, off);
-        md4_compress16(s, X);
-    }
-    for (i = 0; i < 4; i++)
-        _mm512_storeu_si512((void *)w[i], s[i]);
-    for (i = 0; i < 16; i++)
-        lrs_md4_put_digest(out + 16 * i, w[0][i], w[1][i], w[2][i], w[3][i]);
-    /* As in md4_avx2.c: clean upper state for the caller's SSE code. */
+    md4_mb(in, len, out, 1);
+    /* Dirty upper register halves would slow the caller's SSE code on CPUs
+     * with the AVX-SSE transition penalty.  gcc and clang add this at
+     * return on their own; other compilers may not. */
     _mm256_zeroupper();
 }
 

@@ -70,11 +70,14 @@ static int lrs_md4_always(void) { return 1; }
 static const lrs_md4_kernel lrs_md4_kernels[] = {
 #if defined(LRS_MB_MD4_X86)
     {"sse2 x4", 4, lrs_md4_x4_sse2, lrs_md4_has_sse2},
+    {"sse2 x8", 8, lrs_md4_x8_sse2, lrs_md4_has_sse2},
     {"avx2 x8", 8, lrs_md4_x8_avx2, lrs_md4_has_avx2},
+    {"avx2 x16", 16, lrs_md4_x16_avx2, lrs_md4_has_avx2},
     {"avx512 x16", 16, lrs_md4_x16_avx512, lrs_md4_has_avx512},
 #endif
 #if defined(LRS_MB_MD4_NEON)
     {"neon x4", 4, lrs_md4_x4_neon, lrs_md4_always},
+    {"neon x8", 8, lrs_md4_x8_neon, lrs_md4_always},
 #endif
     {NULL, 0, NULL, NULL}
 };

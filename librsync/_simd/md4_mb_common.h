@@ -11,8 +11,8 @@
  *   MD4V_K2, MD4V_K3     the round 2 and round 3 constants, broadcast
  *
  * so the step order, shifts and message-word schedule (the part that is
- * easy to get subtly wrong) exist in one place and are tested through every
- * kernel.
+ * easy to get subtly wrong), the padding and the block loop exist in one
+ * place and are tested through every kernel.
  */
 #ifndef LIBRSYNC_PY_SIMD_MD4_MB_COMMON_H
 #define LIBRSYNC_PY_SIMD_MD4_MB_COMMON_H
@@ -76,39 +76,153 @@ static void lrs_md4_put_digest(unsigned char *out, uint32_t a, uint32_t b, uint3
     a = MD4V_ROL(MD4V_ADD(MD4V_H(b, c, d), MD4V_ADD(MD4V_ADD(a, x), MD4V_K3)), s)
 
 /* The 48 steps of one MD4 compression (RFC 1320 section 3.4; the same
- * order, message words and shifts as rs_mdfour64), on state words a b c d
- * and message words X[0..15].  Unrolled by hand: the shift amounts must be
- * literals (immediate operands of the shift/rotate instructions), the
- * word-role rotation a b c d -> d a b c is then free (no register moves),
- * and a loop would make the compiler keep the schedule in memory. */
-#define LRS_MD4_ROUNDS(a, b, c, d, X)                                         \
+ * order, message words and shifts as rs_mdfour64).  Each step is
+ * STEPn(a, b, c, d, k, s): state words a b c d given as indices 0..3 (the
+ * roles rotate a b c d -> d a b c from step to step), message word k,
+ * shift s.  The caller's STEPn maps indices to its variables, so one list
+ * serves a kernel hashing one group of lanes and one interleaving two
+ * independent groups.  Unrolled by hand: the shift amounts must be literals
+ * (immediate operands of the shift/rotate instructions), the role rotation
+ * is then free (no register moves), and a loop would make the compiler
+ * keep the schedule in memory. */
+#define LRS_MD4_48(ST1, ST2, ST3)                                             \
     do {                                                                      \
-        LRS_MD4_S1(a, b, c, d, X[0], 3);   LRS_MD4_S1(d, a, b, c, X[1], 7);   \
-        LRS_MD4_S1(c, d, a, b, X[2], 11);  LRS_MD4_S1(b, c, d, a, X[3], 19);  \
-        LRS_MD4_S1(a, b, c, d, X[4], 3);   LRS_MD4_S1(d, a, b, c, X[5], 7);   \
-        LRS_MD4_S1(c, d, a, b, X[6], 11);  LRS_MD4_S1(b, c, d, a, X[7], 19);  \
-        LRS_MD4_S1(a, b, c, d, X[8], 3);   LRS_MD4_S1(d, a, b, c, X[9], 7);   \
-        LRS_MD4_S1(c, d, a, b, X[10], 11); LRS_MD4_S1(b, c, d, a, X[11], 19); \
-        LRS_MD4_S1(a, b, c, d, X[12], 3);  LRS_MD4_S1(d, a, b, c, X[13], 7);  \
-        LRS_MD4_S1(c, d, a, b, X[14], 11); LRS_MD4_S1(b, c, d, a, X[15], 19); \
+        ST1(0, 1, 2, 3, 0, 3);  ST1(3, 0, 1, 2, 1, 7);                        \
+        ST1(2, 3, 0, 1, 2, 11); ST1(1, 2, 3, 0, 3, 19);                       \
+        ST1(0, 1, 2, 3, 4, 3);  ST1(3, 0, 1, 2, 5, 7);                        \
+        ST1(2, 3, 0, 1, 6, 11); ST1(1, 2, 3, 0, 7, 19);                       \
+        ST1(0, 1, 2, 3, 8, 3);  ST1(3, 0, 1, 2, 9, 7);                        \
+        ST1(2, 3, 0, 1, 10, 11); ST1(1, 2, 3, 0, 11, 19);                     \
+        ST1(0, 1, 2, 3, 12, 3); ST1(3, 0, 1, 2, 13, 7);                       \
+        ST1(2, 3, 0, 1, 14, 11); ST1(1, 2, 3, 0, 15, 19);                     \
                                                                               \
-        LRS_MD4_S2(a, b, c, d, X[0], 3);   LRS_MD4_S2(d, a, b, c, X[4], 5);   \
-        LRS_MD4_S2(c, d, a, b, X[8], 9);   LRS_MD4_S2(b, c, d, a, X[12], 13); \
-        LRS_MD4_S2(a, b, c, d, X[1], 3);   LRS_MD4_S2(d, a, b, c, X[5], 5);   \
-        LRS_MD4_S2(c, d, a, b, X[9], 9);   LRS_MD4_S2(b, c, d, a, X[13], 13); \
-        LRS_MD4_S2(a, b, c, d, X[2], 3);   LRS_MD4_S2(d, a, b, c, X[6], 5);   \
-        LRS_MD4_S2(c, d, a, b, X[10], 9);  LRS_MD4_S2(b, c, d, a, X[14], 13); \
-        LRS_MD4_S2(a, b, c, d, X[3], 3);   LRS_MD4_S2(d, a, b, c, X[7], 5);   \
-        LRS_MD4_S2(c, d, a, b, X[11], 9);  LRS_MD4_S2(b, c, d, a, X[15], 13); \
+        ST2(0, 1, 2, 3, 0, 3);  ST2(3, 0, 1, 2, 4, 5);                        \
+        ST2(2, 3, 0, 1, 8, 9);  ST2(1, 2, 3, 0, 12, 13);                      \
+        ST2(0, 1, 2, 3, 1, 3);  ST2(3, 0, 1, 2, 5, 5);                        \
+        ST2(2, 3, 0, 1, 9, 9);  ST2(1, 2, 3, 0, 13, 13);                      \
+        ST2(0, 1, 2, 3, 2, 3);  ST2(3, 0, 1, 2, 6, 5);                        \
+        ST2(2, 3, 0, 1, 10, 9); ST2(1, 2, 3, 0, 14, 13);                      \
+        ST2(0, 1, 2, 3, 3, 3);  ST2(3, 0, 1, 2, 7, 5);                        \
+        ST2(2, 3, 0, 1, 11, 9); ST2(1, 2, 3, 0, 15, 13);                      \
                                                                               \
-        LRS_MD4_S3(a, b, c, d, X[0], 3);   LRS_MD4_S3(d, a, b, c, X[8], 9);   \
-        LRS_MD4_S3(c, d, a, b, X[4], 11);  LRS_MD4_S3(b, c, d, a, X[12], 15); \
-        LRS_MD4_S3(a, b, c, d, X[2], 3);   LRS_MD4_S3(d, a, b, c, X[10], 9);  \
-        LRS_MD4_S3(c, d, a, b, X[6], 11);  LRS_MD4_S3(b, c, d, a, X[14], 15); \
-        LRS_MD4_S3(a, b, c, d, X[1], 3);   LRS_MD4_S3(d, a, b, c, X[9], 9);   \
-        LRS_MD4_S3(c, d, a, b, X[5], 11);  LRS_MD4_S3(b, c, d, a, X[13], 15); \
-        LRS_MD4_S3(a, b, c, d, X[3], 3);   LRS_MD4_S3(d, a, b, c, X[11], 9);  \
-        LRS_MD4_S3(c, d, a, b, X[7], 11);  LRS_MD4_S3(b, c, d, a, X[15], 15); \
+        ST3(0, 1, 2, 3, 0, 3);  ST3(3, 0, 1, 2, 8, 9);                        \
+        ST3(2, 3, 0, 1, 4, 11); ST3(1, 2, 3, 0, 12, 15);                      \
+        ST3(0, 1, 2, 3, 2, 3);  ST3(3, 0, 1, 2, 10, 9);                       \
+        ST3(2, 3, 0, 1, 6, 11); ST3(1, 2, 3, 0, 14, 15);                      \
+        ST3(0, 1, 2, 3, 1, 3);  ST3(3, 0, 1, 2, 9, 9);                        \
+        ST3(2, 3, 0, 1, 5, 11); ST3(1, 2, 3, 0, 13, 15);                      \
+        ST3(0, 1, 2, 3, 3, 3);  ST3(3, 0, 1, 2, 11, 9);                       \
+        ST3(2, 3, 0, 1, 7, 11); ST3(1, 2, 3, 0, 15, 15);                      \
     } while (0)
+
+/* One group: state v[0..3], message X[0..15]. */
+#define LRS_MD4_G1_S1(a, b, c, d, k, s) LRS_MD4_S1(v[a], v[b], v[c], v[d], X[k], s)
+#define LRS_MD4_G1_S2(a, b, c, d, k, s) LRS_MD4_S2(v[a], v[b], v[c], v[d], X[k], s)
+#define LRS_MD4_G1_S3(a, b, c, d, k, s) LRS_MD4_S3(v[a], v[b], v[c], v[d], X[k], s)
+#define LRS_MD4_ROUNDS_1() LRS_MD4_48(LRS_MD4_G1_S1, LRS_MD4_G1_S2, LRS_MD4_G1_S3)
+
+/* Two independent groups, state v/w, messages X/Y, step by step
+ * interleaved: one group's chain leaves most execution ports idle (each
+ * step waits for the last), the other group's step fills them. */
+#define LRS_MD4_G2_S1(a, b, c, d, k, s) \
+    LRS_MD4_S1(v[a], v[b], v[c], v[d], X[k], s); LRS_MD4_S1(w[a], w[b], w[c], w[d], Y[k], s)
+#define LRS_MD4_G2_S2(a, b, c, d, k, s) \
+    LRS_MD4_S2(v[a], v[b], v[c], v[d], X[k], s); LRS_MD4_S2(w[a], w[b], w[c], w[d], Y[k], s)
+#define LRS_MD4_G2_S3(a, b, c, d, k, s) \
+    LRS_MD4_S3(v[a], v[b], v[c], v[d], X[k], s); LRS_MD4_S3(w[a], w[b], w[c], w[d], Y[k], s)
+#define LRS_MD4_ROUNDS_2() LRS_MD4_48(LRS_MD4_G2_S1, LRS_MD4_G2_S2, LRS_MD4_G2_S3)
+
+/* The compression function and the driver, for the kernel that includes
+ * this header.  Besides the operations above it defines:
+ *
+ *   MD4V_T                 the vector type
+ *   MD4V_LANES             32-bit lanes per vector
+ *   MD4V_SET1(c)           c in every lane
+ *   MD4V_STORE(p, v)       lanes of v to uint32_t p[MD4V_LANES]
+ *   md4_load(X, p, off)    a static function: word w of the 64-byte blocks
+ *                          at p[0..MD4V_LANES-1] + off into X[w]
+ */
+static inline void md4_compress(MD4V_T s[4], const MD4V_T X[16])
+{
+    const MD4V_T k2 = MD4V_SET1(0x5A827999);
+    const MD4V_T k3 = MD4V_SET1(0x6ED9EBA1);
+    MD4V_T v[4];
+    int i;
+
+    for (i = 0; i < 4; i++)
+        v[i] = s[i];
+    LRS_MD4_ROUNDS_1();
+    for (i = 0; i < 4; i++)
+        s[i] = MD4V_ADD(s[i], v[i]);
+}
+
+/* Two groups of lanes at once, their steps interleaved (md4_mb_common.h). */
+static inline void md4_compress_x2(MD4V_T s[4], MD4V_T t[4], const MD4V_T X[16], const MD4V_T Y[16])
+{
+    const MD4V_T k2 = MD4V_SET1(0x5A827999);
+    const MD4V_T k3 = MD4V_SET1(0x6ED9EBA1);
+    MD4V_T v[4], w[4];
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        v[i] = s[i];
+        w[i] = t[i];
+    }
+    LRS_MD4_ROUNDS_2();
+    for (i = 0; i < 4; i++) {
+        s[i] = MD4V_ADD(s[i], v[i]);
+        t[i] = MD4V_ADD(t[i], w[i]);
+    }
+}
+
+/* MD4 of groups * MD4V_LANES messages (groups 1 or 2) of len bytes, as
+ * the public kernels promise (mbhash.h): group g is lanes g*MD4V_LANES on,
+ * one register per state word.  Whole blocks are read in place; the last
+ * one or two, padded, from copies. */
+static void md4_mb(const unsigned char *const *in, size_t len, unsigned char *out, int groups)
+{
+    MD4V_T s[2][4], X[2][16];
+    unsigned char tail[2 * MD4V_LANES][128];
+    const unsigned char *tp[2 * MD4V_LANES];
+    uint32_t w[4][MD4V_LANES];
+    size_t off, nfull = len / 64, ntail = 0;
+    int g, i;
+
+    for (g = 0; g < 2; g++) {
+        s[g][0] = MD4V_SET1(LRS_MD4_IV_A);
+        s[g][1] = MD4V_SET1(LRS_MD4_IV_B);
+        s[g][2] = MD4V_SET1(LRS_MD4_IV_C);
+        s[g][3] = MD4V_SET1(LRS_MD4_IV_D);
+    }
+    for (off = 0; off < 64 * nfull; off += 64) {
+        md4_load(X[0], in, off);
+        if (groups == 2) {
+            md4_load(X[1], in + MD4V_LANES, off);
+            md4_compress_x2(s[0], s[1], X[0], X[1]);
+        } else {
+            md4_compress(s[0], X[0]);
+        }
+    }
+    /* The padded tails are copies, so no load reads past a message. */
+    for (i = 0; i < groups * MD4V_LANES; i++) {
+        ntail = lrs_md4_pad_tail(tail[i], in[i], len);
+        tp[i] = tail[i];
+    }
+    for (off = 0; off < 64 * ntail; off += 64) {
+        md4_load(X[0], tp, off);
+        if (groups == 2) {
+            md4_load(X[1], tp + MD4V_LANES, off);
+            md4_compress_x2(s[0], s[1], X[0], X[1]);
+        } else {
+            md4_compress(s[0], X[0]);
+        }
+    }
+    for (g = 0; g < groups; g++) {
+        for (i = 0; i < 4; i++)
+            MD4V_STORE(w[i], s[g][i]);
+        for (i = 0; i < MD4V_LANES; i++)
+            lrs_md4_put_digest(out + 16 * (g * MD4V_LANES + i), w[0][i], w[1][i], w[2][i], w[3][i]);
+    }
+}
 
 #endif /* LIBRSYNC_PY_SIMD_MD4_MB_COMMON_H */

@@ -1,9 +1,10 @@
-/* MD4 of 4 equal-length messages at once with aarch64 Advanced SIMD
- * (lrs_md4_x4_neon).
+/* MD4 of 4 (lrs_md4_x4_neon) or 8 (lrs_md4_x8_neon) equal-length messages
+ * at once with aarch64 Advanced SIMD.
  *
  * No flag needed: NEON is part of the aarch64 base ISA.  Each 128-bit
- * register holds the same MD4 state or message word of the 4 messages, one
- * per 32-bit lane.  Works on big-endian aarch64 too (the loads byte-swap).
+ * register holds the same MD4 state or message word of 4 messages, one per
+ * 32-bit lane; the x8 form runs two such groups with their steps
+ * interleaved.  Little- and big-endian aarch64 alike (see md4_ld).
  * Empty translation unit on other architectures (32-bit ARM is not built:
  * its NEON is optional and lacks the trn1/trn2 forms used here).
  */
@@ -27,26 +28,27 @@
 #define MD4V_H(x, y, z) veorq_u32(x, veorq_u32(y, z))
 #define MD4V_K2 k2
 #define MD4V_K3 k3
-
-#include "md4_mb_common.h"
+#define MD4V_T uint32x4_t
+#define MD4V_LANES 4
+#define MD4V_SET1(c) vdupq_n_u32(c)
+#define MD4V_STORE(p, v) vst1q_u32(p, v)
 
 /* Four little-endian 32-bit words from any address.  vld1q_u8 has no
- * alignment requirement; MD4 reads words little-endian, so a big-endian
- * target reverses the bytes of each word. */
+ * alignment requirement and puts byte j of memory in byte lane j in either
+ * byte order; a 32-bit lane of the same register is bytes 4k..4k+3, lowest
+ * first, i.e. the little-endian word MD4 wants, so the reinterpretation
+ * needs no byte swap on big-endian aarch64 either (vld1q_u32 would: it
+ * loads native-endian words). */
 static inline uint32x4_t md4_ld(const unsigned char *p)
 {
-    uint8x16_t v = vld1q_u8(p);
-#if defined(__AARCH64EB__)
-    v = vrev32q_u8(v);
-#endif
-    return vreinterpretq_u32_u8(v);
+    return vreinterpretq_u32_u8(vld1q_u8(p));
 }
 
 /* Load the 64-byte block at p[i] + off of each lane i into X[w] = word w of
  * lanes 0..3.  Four 4x4 transposes of 32-bit words: rows r_i = words
  * 4q..4q+3 of lane i; trn1/trn2 on 32-bit elements pair lanes 0,1 and 2,3
  * (even and odd words), trn1/trn2 on 64-bit elements join the pairs. */
-static inline void md4_load4(uint32x4_t X[16], const unsigned char *const p[4], size_t off)
+static inline void md4_load(uint32x4_t X[16], const unsigned char *const p[4], size_t off)
 {
     int q;
 
@@ -66,50 +68,16 @@ static inline void md4_load4(uint32x4_t X[16], const unsigned char *const p[4], 
     }
 }
 
-static inline void md4_compress4(uint32x4_t s[4], const uint32x4_t X[16])
-{
-    const uint32x4_t k2 = vdupq_n_u32(0x5A827999U);
-    const uint32x4_t k3 = vdupq_n_u32(0x6ED9EBA1U);
-    uint32x4_t a = s[0], b = s[1], c = s[2], d = s[3];
-
-    LRS_MD4_ROUNDS(a, b, c, d, X);
-    s[0] = vaddq_u32(s[0], a);
-    s[1] = vaddq_u32(s[1], b);
-    s[2] = vaddq_u32(s[2], c);
-    s[3] = vaddq_u32(s[3], d);
-}
+#include "md4_mb_common.h"
 
 void lrs_md4_x4_neon(const unsigned char *const in[4], size_t len, unsigned char *out)
 {
-    uint32x4_t s[4], X[16];
-    unsigned char tail[4][128];
-    const unsigned char *tp[4];
-    uint32_t w[4][4];
-    size_t off, nfull = len / 64, ntail = 0;
-    int i;
+    md4_mb(in, len, out, 1);
+}
 
-    s[0] = vdupq_n_u32(LRS_MD4_IV_A);
-    s[1] = vdupq_n_u32(LRS_MD4_IV_B);
-    s[2] = vdupq_n_u32(LRS_MD4_IV_C);
-    s[3] = vdupq_n_u32(LRS_MD4_IV_D);
-    for (off = 0; off < 64 * nfull; off += 64) {
-        md4_load4(X, in, off);
-        md4_compress4(s, X);
-    }
-    /* The padded tails are copies, so no load reads past a message. */
-    for (i = 0; i < 4; i++) {
-        ntail = lrs_md4_pad_tail(tail[i], in[i], len);
-        tp[i] = tail[i];
-    }
-    for (off = 0; off < 64 * ntail; off += 64) {
-        md4_load4(X, tp, off);
-        md4_compress4(s, X);
-    }
-    /* vst1q_u32 stores lane i at w[.][i] in either byte order. */
-    for (i = 0; i < 4; i++)
-        vst1q_u32(w[i], s[i]);
-    for (i = 0; i < 4; i++)
-        lrs_md4_put_digest(out + 16 * i, w[0][i], w[1][i], w[2][i], w[3][i]);
+void lrs_md4_x8_neon(const unsigned char *const in[8], size_t len, unsigned char *out)
+{
+    md4_mb(in, len, out, 2);
 }
 
 #else

@@ -1,8 +1,10 @@
-/* MD4 of 4 equal-length messages at once with SSE2 (lrs_md4_x4_sse2).
+/* MD4 of 4 (lrs_md4_x4_sse2) or 8 (lrs_md4_x8_sse2) equal-length messages
+ * at once with SSE2.
  *
  * Compile with -msse2 (implied on x86-64).  Each 128-bit register holds the
- * same MD4 state or message word of the 4 messages, one per 32-bit lane, so
- * the 48 steps run once for 4 digests.  Empty translation unit elsewhere.
+ * same MD4 state or message word of 4 messages, one per 32-bit lane, so the
+ * 48 steps run once for 4 digests; the x8 form runs two such groups with
+ * their steps interleaved.  Empty translation unit elsewhere.
  */
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
 
@@ -23,14 +25,16 @@
 #define MD4V_H(x, y, z) _mm_xor_si128(x, _mm_xor_si128(y, z))
 #define MD4V_K2 k2
 #define MD4V_K3 k3
-
-#include "md4_mb_common.h"
+#define MD4V_T __m128i
+#define MD4V_LANES 4
+#define MD4V_SET1(c) _mm_set1_epi32((int)(c))
+#define MD4V_STORE(p, v) _mm_storeu_si128((__m128i *)(void *)(p), v)
 
 /* Load 64-byte block of each lane, at p[i] + off, into X[w] = word w of
  * lanes 0..3.  Four 4x4 transposes of 32-bit words: rows r_i = words
  * 4q..4q+3 of lane i; unpacklo/hi_epi32 interleave lanes 0,1 and 2,3
  * word-wise, then unpacklo/hi_epi64 join the pairs into full columns. */
-static inline void md4_load4(__m128i X[16], const unsigned char *const p[4], size_t off)
+static inline void md4_load(__m128i X[16], const unsigned char *const p[4], size_t off)
 {
     int q;
 
@@ -50,49 +54,16 @@ static inline void md4_load4(__m128i X[16], const unsigned char *const p[4], siz
     }
 }
 
-static inline void md4_compress4(__m128i s[4], const __m128i X[16])
-{
-    const __m128i k2 = _mm_set1_epi32(0x5A827999);
-    const __m128i k3 = _mm_set1_epi32(0x6ED9EBA1);
-    __m128i a = s[0], b = s[1], c = s[2], d = s[3];
-
-    LRS_MD4_ROUNDS(a, b, c, d, X);
-    s[0] = _mm_add_epi32(s[0], a);
-    s[1] = _mm_add_epi32(s[1], b);
-    s[2] = _mm_add_epi32(s[2], c);
-    s[3] = _mm_add_epi32(s[3], d);
-}
+#include "md4_mb_common.h"
 
 void lrs_md4_x4_sse2(const unsigned char *const in[4], size_t len, unsigned char *out)
 {
-    __m128i s[4], X[16];
-    unsigned char tail[4][128];
-    const unsigned char *tp[4];
-    uint32_t w[4][4];
-    size_t off, nfull = len / 64, ntail = 0;
-    int i;
+    md4_mb(in, len, out, 1);
+}
 
-    s[0] = _mm_set1_epi32((int)LRS_MD4_IV_A);
-    s[1] = _mm_set1_epi32((int)LRS_MD4_IV_B);
-    s[2] = _mm_set1_epi32((int)LRS_MD4_IV_C);
-    s[3] = _mm_set1_epi32((int)LRS_MD4_IV_D);
-    for (off = 0; off < 64 * nfull; off += 64) {
-        md4_load4(X, in, off);
-        md4_compress4(s, X);
-    }
-    /* The padded tails are copies, so no load reads past a message. */
-    for (i = 0; i < 4; i++) {
-        ntail = lrs_md4_pad_tail(tail[i], in[i], len);
-        tp[i] = tail[i];
-    }
-    for (off = 0; off < 64 * ntail; off += 64) {
-        md4_load4(X, tp, off);
-        md4_compress4(s, X);
-    }
-    for (i = 0; i < 4; i++)
-        _mm_storeu_si128((__m128i *)(void *)w[i], s[i]);
-    for (i = 0; i < 4; i++)
-        lrs_md4_put_digest(out + 16 * i, w[0][i], w[1][i], w[2][i], w[3][i]);
+void lrs_md4_x8_sse2(const unsigned char *const in[8], size_t len, unsigned char *out)
+{
+    md4_mb(in, len, out, 2);
 }
 
 #else

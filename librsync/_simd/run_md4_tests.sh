@@ -16,6 +16,10 @@
 #   cross    zig cc -c -Werror of every kernel for x86_64-windows-gnu,
 #            x86_64-macos, aarch64-macos, aarch64-windows-gnu (not run)
 #
+# Not in the default list:
+#   bench    gcc -O2 bench_md4.c: MiB/s of rs_mdfour and each kernel;
+#            LRS_MD4_BENCH_ARGS="MiB passes" (default "32 7")
+#
 # Needs gcc; the zig steps need `pip install ziglang`.  A missing qemu is
 # reported and that run skipped (compilation is still checked); set
 # LRS_MD4_REQUIRE_QEMU=1 to make it an error.  On a CPU without AVX-512 (or
@@ -98,6 +102,12 @@ for step in $STEPS; do
                 echo "== $t: compiled; NOT RUN (no qemu-$t: apt-get install qemu-user)"
             fi
         done
+        ;;
+    bench)
+        build native gcc "-O2" x86
+        gcc -O2 $WARN $INC -c "$HERE/bench_md4.c" -o "$OUT/native/bench_md4.o"
+        gcc "$OUT/native/bench_md4.o" "$OUT/native/md4_"*.o "$OUT/native/mdfour.o" -o "$OUT/bench"
+        run "bench_md4 ${LRS_MD4_BENCH_ARGS:-32 7}" "$OUT/bench" ${LRS_MD4_BENCH_ARGS:-32 7}
         ;;
     cross)
         for t in x86_64-windows-gnu x86_64-macos; do
