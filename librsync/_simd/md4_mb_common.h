@@ -26,28 +26,26 @@
 #define LRS_MD4_IV_C 0x98badcfeU
 #define LRS_MD4_IV_D 0x10325476U
 
-/* The padded end of one message, as rs_mdfour_tail() produces it: the
- * len % 64 bytes after the last whole block, 0x80, zeros up to 8 bytes short
- * of a block boundary, then the message length in bits as a 64-bit
- * little-endian number.  That needs a second block when fewer than 9 bytes
- * are left in the first (len % 64 >= 56).  Returns the number of blocks
- * written to buf (1 or 2).  rs_mdfour counts the length in a uint64_t, so
- * the bit count is len * 8 modulo 2^64 here too. */
-static size_t lrs_md4_pad_tail(unsigned char buf[128], const unsigned char *msg, size_t len)
+/* rs_mdfour_tail() pads a message with 0x80, zeros up to 8 bytes short of
+ * a block boundary, then the message length in bits as a 64-bit
+ * little-endian number (rs_mdfour counts it in a uint64_t, so len * 8
+ * modulo 2^64).  When the message does not end on a block boundary its
+ * last block is mixed, built here: the len % 64 (> 0) bytes after the last
+ * whole block, 0x80, zeros, and the bit count if it still fits (len % 64 <
+ * 56).  Otherwise one more block follows that holds no message bytes and
+ * is the same in every lane: md4_mb broadcasts it instead. */
+static void lrs_md4_mixed_tail(unsigned char buf[64], const unsigned char *msg, size_t len)
 {
     size_t rem = len % 64;
-    size_t nblocks = rem < 56 ? 1 : 2;
-    size_t end = 64 * nblocks;
     uint64_t bits = (uint64_t)len << 3;
     int i;
 
-    if (rem) /* msg may be NULL when len is 0: no memcpy from it then */
-        memcpy(buf, msg + (len - rem), rem);
+    memcpy(buf, msg + (len - rem), rem);
     buf[rem] = 0x80;
-    memset(buf + rem + 1, 0, end - 8 - (rem + 1));
-    for (i = 0; i < 8; i++)
-        buf[end - 8 + i] = (unsigned char)(bits >> (8 * i));
-    return nblocks;
+    memset(buf + rem + 1, 0, 64 - (rem + 1));
+    if (rem < 56)
+        for (i = 0; i < 8; i++)
+            buf[56 + i] = (unsigned char)(bits >> (8 * i));
 }
 
 /* The digest of one lane from the four state words: little-endian bytes of
@@ -177,15 +175,17 @@ static inline void md4_compress_x2(MD4V_T s[4], MD4V_T t[4], const MD4V_T X[16],
 
 /* MD4 of groups * MD4V_LANES messages (groups 1 or 2) of len bytes, as
  * the public kernels promise (mbhash.h): group g is lanes g*MD4V_LANES on,
- * one register per state word.  Whole blocks are read in place; the last
- * one or two, padded, from copies. */
+ * one register per state word.  Whole blocks are read in place, a mixed
+ * last block from padded copies (lrs_md4_mixed_tail), a block of padding
+ * alone is broadcast. */
 static void md4_mb(const unsigned char *const *in, size_t len, unsigned char *out, int groups)
 {
     MD4V_T s[2][4], X[2][16];
-    unsigned char tail[2 * MD4V_LANES][128];
+    unsigned char tail[2 * MD4V_LANES][64];
     const unsigned char *tp[2 * MD4V_LANES];
     uint32_t w[4][MD4V_LANES];
-    size_t off, nfull = len / 64, ntail = 0;
+    size_t off, rem = len % 64;
+    uint64_t bits = (uint64_t)len << 3;
     int g, i;
 
     for (g = 0; g < 2; g++) {
@@ -194,7 +194,7 @@ static void md4_mb(const unsigned char *const *in, size_t len, unsigned char *ou
         s[g][2] = MD4V_SET1(LRS_MD4_IV_C);
         s[g][3] = MD4V_SET1(LRS_MD4_IV_D);
     }
-    for (off = 0; off < 64 * nfull; off += 64) {
+    for (off = 0; off + 64 <= len; off += 64) {
         md4_load(X[0], in, off);
         if (groups == 2) {
             md4_load(X[1], in + MD4V_LANES, off);
@@ -203,19 +203,34 @@ static void md4_mb(const unsigned char *const *in, size_t len, unsigned char *ou
             md4_compress(s[0], X[0]);
         }
     }
-    /* The padded tails are copies, so no load reads past a message. */
-    for (i = 0; i < groups * MD4V_LANES; i++) {
-        ntail = lrs_md4_pad_tail(tail[i], in[i], len);
-        tp[i] = tail[i];
-    }
-    for (off = 0; off < 64 * ntail; off += 64) {
-        md4_load(X[0], tp, off);
+    if (rem) {
+        /* Copies, so that no load reads past the end of a message. */
+        for (i = 0; i < groups * MD4V_LANES; i++) {
+            lrs_md4_mixed_tail(tail[i], in[i], len);
+            tp[i] = tail[i];
+        }
+        md4_load(X[0], tp, 0);
         if (groups == 2) {
-            md4_load(X[1], tp + MD4V_LANES, off);
+            md4_load(X[1], tp + MD4V_LANES, 0);
             md4_compress_x2(s[0], s[1], X[0], X[1]);
         } else {
             md4_compress(s[0], X[0]);
         }
+    }
+    if (rem == 0 || rem >= 56) {
+        /* The block with no message bytes, equal in every lane (all equal
+         * length): 0x80 first unless the mixed block took it, the bit count
+         * in words 14 and 15 (little-endian halves), zeros between. */
+        for (i = 0; i < 16; i++)
+            X[0][i] = MD4V_SET1(0);
+        if (rem == 0)
+            X[0][0] = MD4V_SET1(0x80);
+        X[0][14] = MD4V_SET1((uint32_t)bits);
+        X[0][15] = MD4V_SET1((uint32_t)(bits >> 32));
+        if (groups == 2)
+            md4_compress_x2(s[0], s[1], X[0], X[0]);
+        else
+            md4_compress(s[0], X[0]);
     }
     for (g = 0; g < groups; g++) {
         for (i = 0; i < 4; i++)
