@@ -1,14 +1,21 @@
 /* Pieces shared by the multi-buffer MD4 kernels (md4_sse2.c, md4_avx2.c,
  * md4_avx512.c, md4_neon.c).  Internal: only those files include it.
  *
- * Nothing here depends on an instruction set.  The 48 MD4 steps are written
- * once, in terms of vector operations that each kernel defines before
- * including this header:
+ * Nothing here depends on an instruction set.  The 48 MD4 steps and the
+ * driver (md4_mb) are written once, in terms of what each kernel defines
+ * before including this header:
  *
+ *   MD4V_T               the vector type
+ *   MD4V_LANES           32-bit lanes per vector
  *   MD4V_ADD(a, b)       lane-wise 32-bit add
  *   MD4V_ROL(x, s)       lane-wise rotate left by the literal s
  *   MD4V_F/G/H(x, y, z)  MD4's round functions
  *   MD4V_K2, MD4V_K3     the round 2 and round 3 constants, broadcast
+ *                        (named locals of md4_compress*: k2, k3)
+ *   MD4V_SET1(c)         c in every lane
+ *   MD4V_STORE(p, v)     lanes of v to uint32_t p[MD4V_LANES]
+ *   md4_load(X, p, off)  a static function: word w of the 64-byte blocks
+ *                        at p[0..MD4V_LANES-1] + off into X[w]
  *
  * so the step order, shifts and message-word schedule (the part that is
  * easy to get subtly wrong), the padding and the block loop exist in one
@@ -130,16 +137,8 @@ static void lrs_md4_put_digest(unsigned char *out, uint32_t a, uint32_t b, uint3
     LRS_MD4_S3(v[a], v[b], v[c], v[d], X[k], s); LRS_MD4_S3(w[a], w[b], w[c], w[d], Y[k], s)
 #define LRS_MD4_ROUNDS_2() LRS_MD4_48(LRS_MD4_G2_S1, LRS_MD4_G2_S2, LRS_MD4_G2_S3)
 
-/* The compression function and the driver, for the kernel that includes
- * this header.  Besides the operations above it defines:
- *
- *   MD4V_T                 the vector type
- *   MD4V_LANES             32-bit lanes per vector
- *   MD4V_SET1(c)           c in every lane
- *   MD4V_STORE(p, v)       lanes of v to uint32_t p[MD4V_LANES]
- *   md4_load(X, p, off)    a static function: word w of the 64-byte blocks
- *                          at p[0..MD4V_LANES-1] + off into X[w]
- */
+/* The compression function (one group or two) and the driver, for the
+ * kernel that includes this header. */
 static inline void md4_compress(MD4V_T s[4], const MD4V_T X[16])
 {
     const MD4V_T k2 = MD4V_SET1(0x5A827999);
@@ -154,7 +153,7 @@ static inline void md4_compress(MD4V_T s[4], const MD4V_T X[16])
         s[i] = MD4V_ADD(s[i], v[i]);
 }
 
-/* Two groups of lanes at once, their steps interleaved (md4_mb_common.h). */
+/* Two groups of lanes at once, their steps interleaved (LRS_MD4_ROUNDS_2). */
 static inline void md4_compress_x2(MD4V_T s[4], MD4V_T t[4], const MD4V_T X[16], const MD4V_T Y[16])
 {
     const MD4V_T k2 = MD4V_SET1(0x5A827999);

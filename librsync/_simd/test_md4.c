@@ -6,10 +6,12 @@
  *   - the RFC 1320 appendix A.5 messages, in every lane;
  *   - every length 0..1100 (all tail cases: len % 64 below and from 56 on,
  *     0..17 whole blocks), random lengths up to 64 KiB, and 1 MiB (+57);
- *   - different content in every lane, each message at its own odd offset
- *     in a buffer that ends exactly where the message does (so a read past
- *     the end is an AddressSanitizer error), the digests written to an odd
- *     address between guard bytes that must stay untouched.
+ *   - different content in every lane, each message at its own unaligned
+ *     offset in a buffer that ends exactly where the message does (so a
+ *     read past the end is an AddressSanitizer error), the digests written
+ *     to an odd address between guard bytes that must stay untouched;
+ *   - lanes that differ in one byte (a lane mix-up in a transpose shows);
+ *   - len 0 with NULL message pointers (nothing may be read).
  * A kernel the CPU cannot run fails the test unless LRS_MD4_ALLOW_MISSING=1
  * is set (for CPUs without AVX-512, say): the test must not pass by
  * checking nothing.
