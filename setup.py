@@ -63,8 +63,11 @@ SIMD_X86_SOURCES = {
     "mb_blake2b_sse2.c": ["-msse2"],
     "mb_blake2b_avx2.c": ["-mavx2"],
     "mb_blake2b_avx512.c": ["-mavx512f"],
+    "mb_md4_sse2.c": ["-msse2"],
+    "mb_md4_avx2.c": ["-mavx2"],
+    "mb_md4_avx512.c": ["-mavx512f"],
 }
-SIMD_ARM64_SOURCES = ["mb_blake2b_neon.c"]
+SIMD_ARM64_SOURCES = ["mb_blake2b_neon.c", "mb_md4_neon.c"]
 
 
 def _flag(name):

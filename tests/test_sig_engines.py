@@ -26,7 +26,7 @@ OURS = [e for e in ENGINES if e != "librsync"]
 MAGICS = [librsync.RS_RK_BLAKE2_SIG_MAGIC, librsync.RS_BLAKE2_SIG_MAGIC,
           librsync.RS_RK_MD4_SIG_MAGIC, librsync.RS_MD4_SIG_MAGIC]
 MD4 = (librsync.RS_MD4_SIG_MAGIC, librsync.RS_RK_MD4_SIG_MAGIC)
-LANES = {"portable": 1, "sse2": (2, 4), "avx2": (4, 8), "avx512": (8, 16), "neon": (2, 4)}
+LANES = {"portable": 1, "sse2": (2, 8), "avx2": (4, 16), "avx512": (8, 16), "neon": (2, 8)}
 
 
 @pytest.fixture(scope="module")
