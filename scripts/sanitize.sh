@@ -6,6 +6,7 @@
 #   scripts/sanitize.sh                 # tests -m "not slow" + abandon cycles
 #   SANITIZE_SLOW=1 scripts/sanitize.sh # also the >4 GiB tests (minutes more)
 #   SANITIZE_DIR=/tmp/x scripts/sanitize.sh
+#   SANITIZE_TESTS="tests/test_sig_engines.py" scripts/sanitize.sh  # a subset
 #
 # Never builds in the working tree: the copy goes to $SANITIZE_DIR
 # (default: a new temporary directory).  Exit status 0 means zero ASan/UBSan
@@ -72,7 +73,7 @@ markers='not slow'
 # every job is dropped and collected before exit.
 ASAN_OPTIONS="${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0}" \
 run "pytest -m '${markers:-all}'" "$PY" -m pytest -q -p no:cacheprovider \
-    ${markers:+-m "$markers"} tests
+    ${markers:+-m "$markers"} ${SANITIZE_TESTS:-tests}
 run "abandon_cycles $CYCLES" "$PY" scripts/abandon_cycles.py "$CYCLES"
 
 # Reports from every process (pytest's children included).
