@@ -1,7 +1,7 @@
 """``librsync sync`` for directory trees and remote sides, and ``serve``.
 
 A remote side is ``[user@]host:path``.  The local side starts
-``RSH HOST 'REMOTE_CMD serve --protocol 1 --receiver|--sender PATH ...'``
+``RSH HOST 'REMOTE_CMD serve --protocol 2 --receiver|--sender PATH ...'``
 (``ssh`` and ``python3 -m librsync`` by default) and the two speak
 ``librsync.tree``'s streams over the child's stdin and stdout:
 
@@ -69,8 +69,10 @@ from librsync.exceptions import (
 )
 
 #: Version of the serve protocol: the greeting and trailer around the tree
-#: streams (whose own format version is ``tree.FORMAT_VERSION``).
-PROTOCOL = 1
+#: streams, and those streams' format (``tree.FORMAT_VERSION``).  2: tree
+#: format 2, where the receiver is told ``--checksum`` (its signature stream
+#: carries file digests only then) and ``-j N``.
+PROTOCOL = 2
 GREETING = "LRSYNC-SERVE"
 TRAILER = "LRSYNC-DONE"
 DEFAULT_RSH = "ssh"
@@ -187,11 +189,12 @@ def cmd_serve(opts: argparse.Namespace, args: List[str]) -> int:
             stats = _send_file(opts.sender, inp, out)
         elif opts.sender is not None:
             stats = tree.tree_delta(opts.sender, inp, out, delete=opts.delete,
-                                    checksum=opts.checksum)
+                                    checksum=opts.checksum, threads=opts.threads)
         elif kind == "file":
             stats = _receive_file(opts.receiver, inp, out, opts.dry_run, None)
         else:
-            stats = _receive(opts.receiver, inp, out, opts.dry_run)
+            stats = _receive(opts.receiver, inp, out, opts.dry_run, opts.checksum,
+                             opts.threads)
     except CliError:
         raise
     except BaseException as e:
@@ -201,13 +204,14 @@ def cmd_serve(opts: argparse.Namespace, args: List[str]) -> int:
     return 0
 
 
-def _receive(path: str, inp: IO[bytes], out: IO[bytes], dry_run: bool) -> tree.TreeStats:
+def _receive(path: str, inp: IO[bytes], out: IO[bytes], dry_run: bool, checksum: bool,
+             threads: int) -> tree.TreeStats:
     """Sign ``path`` onto ``out`` while patching it from ``inp``."""
     sig_error: List[BaseException] = []
 
     def signer() -> None:
         try:
-            tree.tree_signature(path, out)
+            tree.tree_signature(path, out, checksum=checksum, threads=threads)
         except BaseException as e:
             sig_error.append(e)
             # The sender then sees the signature stream end and stops, which
@@ -531,7 +535,9 @@ def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[tree.TreeS
     flags = ["--dry-run"] if opts.dry_run else []
     if os.path.isfile(src):
         flags.append("--file")
-    elif not os.path.isdir(src):
+    elif os.path.isdir(src):
+        flags += _tree_flags(opts, ["--checksum"] if opts.checksum else [])
+    else:
         raise _no_source(src)
     remote = _Remote(opts, dst, "receiver", flags)
     ok = False
@@ -548,7 +554,7 @@ def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[tree.TreeS
                     sent = _send_file(src, remote.stdout, out)
                 else:
                     sent = tree.tree_delta(src, remote.stdout, out, delete=opts.delete,
-                                           checksum=opts.checksum)
+                                           checksum=opts.checksum, threads=opts.threads)
                 remote.stdin.close()
             except (LibrsyncError, OSError) as e:
                 if isinstance(e, OSError) and e.filename is not None:
@@ -564,11 +570,18 @@ def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[tree.TreeS
     return sent, got
 
 
+def _tree_flags(opts: argparse.Namespace, flags: List[str]) -> List[str]:
+    """The serve side's options for a tree sync: ``flags``, and -j N (the
+    threads for big files' signatures and deltas apply on both sides)."""
+    return flags + (["-j", str(opts.threads)] if opts.threads != 1 else [])
+
+
 def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeStats,
                                                                        tree.TreeStats]:
     """A remote sender's tree or file into local ``dst``: (its delta stats,
     our patch stats)."""
-    flags = [f for f, on in (("--delete", opts.delete), ("--checksum", opts.checksum)) if on]
+    flags = _tree_flags(opts, [f for f, on in (("--delete", opts.delete),
+                                               ("--checksum", opts.checksum)) if on])
     remote = _Remote(opts, src, "sender", flags)
     ok = False
     sig_error: List[BaseException] = []
@@ -576,7 +589,8 @@ def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeS
     def signer() -> None:
         try:
             with remote.stdin:
-                tree.tree_signature(dst, remote.stdin)
+                tree.tree_signature(dst, remote.stdin, checksum=opts.checksum,
+                                    threads=opts.threads)
         except BaseException as e:
             sig_error.append(e)
             with contextlib.suppress(OSError):
@@ -668,7 +682,7 @@ def _local(opts: argparse.Namespace, src: str, dst: str) -> tree.TreeStats:
         raise CliError(EXIT_SELECT, f'Failed, "{dst}" is not a directory, and the source '
                        "is one")
     return tree.sync_tree(src, dst, delete=opts.delete, checksum=opts.checksum,
-                          dry_run=opts.dry_run)
+                          dry_run=opts.dry_run, threads=opts.threads)
 
 
 def _merge(sent: tree.TreeStats, got: tree.TreeStats) -> tree.TreeStats:

@@ -429,10 +429,10 @@ def test_junk_instead_of_a_greeting_is_a_protocol_error(tmp_path):
 def test_serve_checks_the_protocol_and_its_arguments(tmp_path):
     proc = lib("serve", "--protocol", "99", "--receiver", tmp_path / "d")
     assert proc.returncode == 2
-    assert proc.stdout.startswith(b"LRSYNC-SERVE 1 ")
-    assert "speaks protocol 1, not 99" in err(proc)
+    assert proc.stdout.startswith(b"LRSYNC-SERVE 2 ")
+    assert "speaks protocol 2, not 99" in err(proc)
     for args in ((), ("--sender", "a", "--receiver", "b"), ("--sender", "a", "extra")):
-        proc = lib("serve", "--protocol", "1", *args)
+        proc = lib("serve", "--protocol", "2", *args)
         assert proc.returncode == 1, err(proc)
         assert "Usage for serve" in err(proc)
 
@@ -499,3 +499,35 @@ def test_sync_through_real_ssh(source, tmp_path):
     proc = lib("--rsh", ssh, "--remote-cmd", cmd, "sync", f"{host}:{tmp_path}/missing",
                tmp_path / "x")
     assert proc.returncode == 3 and "No such file or directory" in err(proc)
+
+
+def test_threads_reach_both_sides_of_a_tree_sync(tmp_path):
+    # -j N used to be ignored by tree syncs; now the big files' signatures
+    # and deltas use N threads on each side, and the serve side is told.
+    src, dst, pulled = tmp_path / "src", tmp_path / "dst", tmp_path / "pulled"
+    make_tree(src, files=30, big=20 << 20)
+    log = tmp_path / "argv.log"
+    recorder = tmp_path / "recorder.py"
+    recorder.write_text(
+        "import sys\n"
+        f"open({str(log)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+        "from librsync.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n")
+    cmd = f"{shlex.quote(sys.executable)} {shlex.quote(str(recorder))}"
+    ok(lib("-q", "-j", "2", "sync", src, dst))
+    assert_same(src, dst)
+    with open(src / "big.img", "r+b") as f:
+        f.seek(12 << 20)
+        f.write(b"an edit in the middle of the big file")
+    os.utime(src / "big.img", ns=(1_700_000_000_000_000_000,) * 2)
+    proc = ok(lib("--rsh", LOCALRSH, "--remote-cmd", cmd, "--stats", "-j", "2", "--checksum",
+                  "sync", src, f"h:{dst}"))
+    assert_same(src, dst)
+    assert stat_value(proc.stdout, "Literal data") < 100_000
+    ok(lib("--rsh", LOCALRSH, "--remote-cmd", cmd, "-q", "-j", "2", "--delete",
+           "sync", f"h:{src}", pulled))
+    assert_same(src, pulled)
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2
+    assert "--checksum -j 2 --receiver" in lines[0]
+    assert "--delete -j 2 --sender" in lines[1]
