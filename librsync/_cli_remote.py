@@ -179,6 +179,10 @@ def cmd_serve(opts: argparse.Namespace, args: List[str]) -> int:
     kind = "file" if opts.file else "tree"
     if opts.sender is not None and os.path.isfile(opts.sender):
         kind = "file"
+    if opts.file_name is not None and (opts.sender is not None or not opts.file
+                                       or _file_name(opts.file_name) != opts.file_name):
+        raise CliError(EXIT_SYNTAX, "serve: --file-name NAME goes with --receiver PATH "
+                       "--file, and NAME must be a plain file name", usage=True)
     out.write(f"{GREETING} {PROTOCOL} {librsync.__version__} {kind}\n".encode())
     out.flush()
     if opts.protocol != PROTOCOL:
@@ -191,7 +195,10 @@ def cmd_serve(opts: argparse.Namespace, args: List[str]) -> int:
             stats = tree.tree_delta(opts.sender, inp, out, delete=opts.delete,
                                     checksum=opts.checksum, threads=opts.threads)
         elif kind == "file":
-            stats = _receive_file(opts.receiver, inp, out, opts.dry_run, None)
+            path = opts.receiver
+            if opts.file_name is not None and os.path.isdir(path):
+                path = os.path.join(path, opts.file_name)
+            stats = _receive_file(path, inp, out, opts.dry_run, None)
         else:
             stats = _receive(opts.receiver, inp, out, opts.dry_run, opts.checksum,
                              opts.threads)
@@ -535,6 +542,10 @@ def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[tree.TreeS
     flags = ["--dry-run"] if opts.dry_run else []
     if os.path.isfile(src):
         flags.append("--file")
+        name = _file_name(src)
+        if name is not None:
+            # The receiver puts the file inside PATH if that is a directory.
+            flags += ["--file-name", shlex.quote(name)]
     elif os.path.isdir(src):
         flags += _tree_flags(opts, ["--checksum"] if opts.checksum else [])
     else:
@@ -604,7 +615,8 @@ def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeS
         with progress(opts.quiet, None, "sync") as bar:
             try:
                 if remote.kind == "file":
-                    got = _receive_file(dst, remote.stdout, remote.stdin, opts.dry_run, bar)
+                    got = _receive_file(into_directory(src.path, dst), remote.stdout,
+                                        remote.stdin, opts.dry_run, bar)
                 else:
                     got = tree.tree_patch(dst, bar.counting(remote.stdout),
                                           dry_run=opts.dry_run)
@@ -639,6 +651,26 @@ def _no_source(path: str) -> CliError:
 
 
 # --- sync -----------------------------------------------------------------------------
+
+def into_directory(source: str, dest: str) -> str:
+    """Where a file ``source`` goes when synced to ``dest``: inside it, as
+    ``dest/NAME``, when ``dest`` is an existing directory (rsync's rule for
+    ``rsync file dir/``), else ``dest`` itself."""
+    if not os.path.isdir(dest):
+        return dest
+    name = _file_name(source)
+    if name is None:
+        raise CliError(EXIT_SELECT, f'Failed, "{dest}" is a directory and the source '
+                       "has no file name to give the file in it")
+    return os.path.join(dest, name)
+
+
+def _file_name(path: str) -> Optional[str]:
+    """The last component of a file's path (None for standard input, or a
+    path that names no file such as ``.``)."""
+    name = path.replace(os.sep, "/").rsplit("/", 1)[-1]
+    return None if name in ("", ".", "..", "-") else name
+
 
 def is_tree_sync(source: str, dest: str) -> bool:
     """Whether ``sync SOURCE DEST`` is ours (a tree or a remote side)
@@ -720,5 +752,5 @@ def _summary(opts: argparse.Namespace, dest: str, st: tree.TreeStats) -> None:
     sys.stdout.flush()
 
 
-__all__ = ["cmd_serve", "cmd_tree_sync", "is_tree_sync", "parse_location", "Location",
+__all__ = ["cmd_serve", "cmd_tree_sync", "into_directory", "is_tree_sync", "parse_location", "Location",
            "PROTOCOL"]

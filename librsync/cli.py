@@ -101,6 +101,7 @@ Serve options (set by sync for the remote side):
       --receiver=PATH       Receive into the tree PATH (write signatures,
                             read deltas)
       --file                The receiver's PATH is a single file
+      --file-name=NAME      ... named NAME inside PATH if PATH is a directory
 IO options:
   -I, --input-size=BYTES    Input buffer size (accepted, as a hint)
   -O, --output-size=BYTES   Output buffer size (accepted, as a hint)
@@ -257,6 +258,7 @@ def _build_parser() -> _Parser:
     p.add_argument("--sender", default=None)
     p.add_argument("--receiver", default=None)
     p.add_argument("--file", action="store_true")
+    p.add_argument("--file-name", default=None)
     p.add_argument("args", nargs="*")
     return p
 

@@ -234,14 +234,49 @@ def test_single_file_push_and_pull(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-def test_single_file_onto_a_directory_is_refused(tmp_path):
-    f = tmp_path / "f"
-    f.write_bytes(b"data")
-    (tmp_path / "d").mkdir()
-    for args in ((f, f"h:{tmp_path / 'd'}"), (f"h:{f}", tmp_path / "d")):
-        proc = remote("sync", *args)
-        assert proc.returncode == 3, err(proc)
-        assert "is a directory, and the source is a file" in err(proc)
+@pytest.mark.parametrize("how", ["local", "push", "pull"])
+def test_single_file_onto_a_directory_goes_inside_it(tmp_path, how):
+    # rsync's rule: `rsync file dir/' (or `dir', when it exists) makes dir/file.
+    f = tmp_path / "src" / "it's a file.bin"
+    f.parent.mkdir()
+    data = make_data(300_000, seed=11)
+    f.write_bytes(data)
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "other").write_bytes(b"kept")
+
+    def run(*opts, dest=d):
+        if how == "local":
+            return lib(*opts, "sync", f, dest)
+        if how == "push":
+            return remote(*opts, "sync", f, f"h:{dest}")
+        return remote(*opts, "sync", f"h:{f}", dest)
+
+    ok(run("-q"))
+    assert (d / f.name).read_bytes() == data
+    assert (d / "other").read_bytes() == b"kept"
+    # Again after an edit: a delta against the copy inside, same rule.
+    edited = data[:1000] + b"edited" + data[1006:]
+    f.write_bytes(edited)
+    ok(run("-q", dest=f"{d}/"))
+    assert (d / f.name).read_bytes() == edited
+    assert sorted(p.name for p in d.iterdir()) == sorted([f.name, "other"])
+    # A directory of that name inside is not replaced by the file.
+    (d / f.name).unlink()
+    (d / f.name).mkdir()
+    proc = run("-q")
+    assert proc.returncode != 0
+    assert "irectory" in err(proc)
+    assert (d / f.name).is_dir() and not list((d / f.name).iterdir())
+
+
+def test_serve_file_name_is_a_plain_name(tmp_path):
+    for args in (("--receiver", tmp_path, "--file", "--file-name", "a/b"),
+                 ("--receiver", tmp_path, "--file-name", "a"),
+                 ("--sender", tmp_path, "--file-name", "a")):
+        proc = lib("serve", "--protocol", "2", *args)
+        assert proc.returncode == 1, err(proc)
+        assert "--file-name NAME goes with" in err(proc)
 
 
 # --- options ---------------------------------------------------------------------------
