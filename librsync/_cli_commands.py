@@ -180,7 +180,7 @@ def cmd_sync(opts: argparse.Namespace, args: List[str]) -> int:
     if is_tree_sync(source_name, dest):
         return cmd_tree_sync(opts, source_name, dest)
     dest = into_directory(source_name, dest)
-    for name in ("delete", "checksum", "dry_run", "rsh", "remote_cmd"):
+    for name in ("delete", "checksum", "dry_run", "rsh", "remote_cmd", "timeout"):
         # Ignoring --dry-run on a file would change what it promised not to.
         if getattr(opts, name) not in (None, False):
             usage_error(f"--{name.replace('_', '-')} applies to directory trees and "

@@ -57,7 +57,7 @@ import threading
 from typing import IO, Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import librsync
-from librsync import tree
+from librsync import _cli_timeout, tree
 from librsync._cli_io import PROG, CliError, progress, say
 from librsync.exceptions import (
     RS_CORRUPT,
@@ -86,6 +86,7 @@ EXIT_SOCKET_IO = 10    # error in the connection: the pipe to the other side bro
 EXIT_FILE_IO = 11      # error in file I/O
 EXIT_STREAM = 12       # error in the protocol data stream
 EXIT_INTERRUPTED = 20  # SIGINT, SIGTERM or SIGHUP
+EXIT_TIMEOUT = _cli_timeout.EXIT_TIMEOUT  # --timeout: no data moved for that long
 EXIT_RSH = 255         # the rsh command (ssh) failed
 
 #: How long a failing remote side may take to exit once its pipes are
@@ -119,6 +120,8 @@ def _exit_code(e: BaseException) -> int:
     """The rsync-style status for a failure of a tree step run here."""
     if isinstance(e, KeyboardInterrupt):
         return EXIT_INTERRUPTED
+    if isinstance(e, _cli_timeout.IOTimeout):
+        return EXIT_TIMEOUT
     if isinstance(e, BadMagicError):
         return EXIT_PROTOCOL
     if isinstance(e, LibrsyncError):
@@ -144,6 +147,8 @@ def _describe(e: BaseException) -> str:
 
 
 def _failure(e: BaseException, doing: str) -> CliError:
+    if isinstance(e, _cli_timeout.IOTimeout):
+        return _timeout_error(e, doing)
     return CliError(_exit_code(e), f"Failed {doing}: {_describe(e)}")
 
 
@@ -405,6 +410,13 @@ class _Remote:
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr
         self.stdin: IO[bytes] = self.proc.stdin
         self.stdout: IO[bytes] = self.proc.stdout
+        self.watch: Optional[_cli_timeout.Watch] = None
+        if opts.timeout:
+            self.watch = _cli_timeout.Watch(opts.timeout)
+            self.stdin = _cli_timeout.TimedWriter(self.proc.stdin, self.watch,  # type: ignore[assignment]
+                                                  self.host)
+            self.stdout = io.BufferedReader(_cli_timeout.TimedReader(
+                self.proc.stdout, self.watch, self.host), 1 << 16)
         self._err_thread = threading.Thread(target=self._forward, args=(self.proc.stderr,),
                                             name="remote stderr", daemon=True)
         self._err_thread.start()
@@ -456,6 +468,9 @@ class _Remote:
         for f in (self.stdin, self.stdout):
             with contextlib.suppress(OSError):
                 f.close()
+        if self.timed_out() is not None:
+            # Silent for --timeout already: no grace period.
+            self.proc.kill()
         try:
             rc = self.proc.wait(None if ok else _EXIT_WAIT)
         except subprocess.TimeoutExpired:
@@ -464,9 +479,15 @@ class _Remote:
         self._err_thread.join(_EXIT_WAIT)
         return rc
 
+    def timed_out(self) -> Optional[_cli_timeout.IOTimeout]:
+        return self.watch.timed_out if self.watch is not None else None
+
     def failed(self, when: str) -> CliError:
         """Why the other side stopped ``when``, from its status and stderr."""
         rc = self.close(ok=False)
+        timeout = self.timed_out()
+        if timeout is not None:
+            return _timeout_error(timeout, when)
         said = " ".join(self.lines)
         if rc == EXIT_RSH:
             what = ("could not connect to" if when == "before it answered"
@@ -643,6 +664,11 @@ def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeS
     return sent, got
 
 
+def _timeout_error(e: _cli_timeout.IOTimeout, when: str) -> CliError:
+    return CliError(EXIT_TIMEOUT, f"Timeout {when}: {e.strerror} (--timeout {e.seconds:g}); "
+                    "stopped")
+
+
 def _no_source(path: str) -> CliError:
     if not os.path.lexists(path):
         return CliError(EXIT_SELECT, f'Failed, no such file or directory: "{path}"')
@@ -701,6 +727,8 @@ def cmd_tree_sync(opts: argparse.Namespace, source: str, dest: str) -> int:
         raise
     except KeyboardInterrupt:
         raise CliError(EXIT_INTERRUPTED, "Interrupted.") from None
+    except _cli_timeout.IOTimeout as e:
+        raise _timeout_error(e, "waiting for the remote side") from None
     except (LibrsyncError, OSError, ValueError) as e:
         raise _failure(e, "syncing") from None
     _summary(opts, dest, stats)

@@ -566,3 +566,67 @@ def test_threads_reach_both_sides_of_a_tree_sync(tmp_path):
     assert len(lines) == 2
     assert "--checksum -j 2 --receiver" in lines[0]
     assert "--delete -j 2 --sender" in lines[1]
+
+
+# --- --timeout ---------------------------------------------------------------------------
+
+def _timeout_tree(tmp_path):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    make_tree(src, files=10, big=1 << 20)
+    ok(lib("-q", "sync", src, dst))
+    # A new 6 MiB file, sent whole: a stall after 2 MiB of the stream is
+    # inside its data.
+    (src / "zz-new.bin").write_bytes(make_data(6 << 20, seed=21))
+    (src / "big.img").write_bytes(make_data(1 << 20, seed=22))
+    return src, dst
+
+
+def _no_temps(root: Path) -> bool:
+    return not [p for p in root.rglob(".lrsync-tree.*")]
+
+
+@pytest.mark.parametrize("how", ["pull", "push"])
+def test_timeout_when_the_remote_goes_silent_mid_stream(tmp_path, how):
+    src, dst = _timeout_tree(tmp_path)
+    before = snapshot(dst)
+    args = (f"h:{src}", dst) if how == "pull" else (src, f"h:{dst}")
+    # Pull: the delta stream stops inside the new file.  Push: the remote's
+    # signature stream stops, so our sender waits for it.
+    stall = 2 << 20 if how == "pull" else 2000
+    proc = remote("--timeout", "1.5", "sync", *args, env={"LOCALRSH_STALL_AFTER": str(stall)})
+    assert proc.returncode == 30, err(proc)
+    assert "Timeout" in err(proc) and "(--timeout 1.5)" in err(proc), err(proc)
+    assert "no data from h for 1.5 seconds" in err(proc)
+    # Nothing half-written: no temporary file, the new file absent, and
+    # what was not complete is as it was.
+    assert _no_temps(dst) and not (dst / "zz-new.bin").exists()
+    after = snapshot(dst)
+    assert after.get("big.img") in (before["big.img"], snapshot(src)["big.img"])
+    # Without the stall the same command completes.
+    ok(remote("--timeout", "30", "-q", "sync", *args))
+    assert_same(src, dst)
+
+
+def test_timeout_before_the_greeting(tmp_path):
+    src, dst = _timeout_tree(tmp_path)
+    # A remote command that never answers (extra arguments go to $0, $1...).
+    proc = lib("--rsh", LOCALRSH, "--remote-cmd", "sh -c 'sleep 6' x", "--timeout", "1",
+               "sync", src, f"h:{dst}")
+    assert proc.returncode == 30, err(proc)
+    assert "no data from h for 1 seconds" in err(proc)
+
+
+def test_timeout_option_checks(tmp_path):
+    src, dst = _timeout_tree(tmp_path)
+    for bad in ("-1", "soon", "nan"):
+        proc = lib("--timeout", bad, "sync", src, dst)
+        assert proc.returncode == 101, err(proc)  # the parser's usage status, as rdiff's
+        assert "argument --timeout" in err(proc)
+    # 0 is no timeout (rsync's meaning); a local tree sync has nothing to wait for.
+    ok(lib("--timeout", "0", "-q", "sync", src, dst))
+    ok(remote("--timeout", "0", "-q", "sync", src, f"h:{tmp_path / 'other'}"))
+    assert_same(src, tmp_path / "other")
+    f = tmp_path / "f"
+    f.write_bytes(b"x")
+    proc = lib("--timeout", "5", "sync", f, tmp_path / "g")
+    assert proc.returncode != 0 and "--timeout applies to directory trees" in err(proc)
