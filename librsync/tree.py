@@ -673,19 +673,21 @@ class _ChunkReader:
 class _Hasher:
     """BLAKE2b-256 of one file's bytes, fed in order.
 
-    For a big file (``size`` >= ``_BIG_FILE``) the hashing runs in a helper
-    thread on copies of the chunks, so that it overlaps the signature,
-    delta or patch job working on the next chunk (hashlib releases the GIL
-    for large updates, as the jobs do): without it the digest, about as
-    costly as the job itself, runs after each chunk on the same core.  The
-    bytes hashed are still exactly the bytes the job saw, in order.
+    With ``threaded`` (the step was given ``threads`` > 1) and a big file
+    (``size`` >= ``_BIG_FILE``) the hashing runs in a helper thread on
+    copies of the chunks, so that it overlaps the job working on the next
+    chunk (hashlib releases the GIL for large updates, as the jobs do).
+    That pays only with a core to spare: on a busy 2-core machine an A/B of
+    ``tree_delta`` measured it no faster (the copies cost what the overlap
+    saves), so one thread (the default) hashes inline.  The bytes hashed
+    are exactly the bytes the job saw, in order, either way.
     ``enabled=False`` hashes nothing (the digest is then zeros)."""
 
-    def __init__(self, size: int, enabled: bool = True) -> None:
+    def __init__(self, size: int, enabled: bool = True, threaded: bool = False) -> None:
         self._hash = hashlib.blake2b(digest_size=_DIGEST) if enabled else None
         self._queue: Optional["queue.Queue[Optional[bytes]]"] = None
         self._thread: Optional[threading.Thread] = None
-        if enabled and size >= _BIG_FILE:
+        if enabled and threaded and size >= _BIG_FILE:
             # A few chunks in flight bound the memory held by the copies.
             self._queue = queue.Queue(maxsize=8)
             self._thread = threading.Thread(target=self._work, name="tree digest",
@@ -729,10 +731,10 @@ class _Source:
     signature stream made without ``checksum``)."""
 
     def __init__(self, f: io.FileIO, limit: Optional[int], size: int = 0,
-                 digest: bool = True) -> None:
+                 digest: bool = True, threaded: bool = False) -> None:
         self._f = f
         self._left = -1 if limit is None else limit
-        self._hash = _Hasher(size, digest)
+        self._hash = _Hasher(size, digest, threaded)
         self.size = 0
 
     def readinto(self, buffer: memoryview) -> int:
@@ -851,8 +853,8 @@ def tree_signature(dst_dir: StrPath, out: _BinaryWriter, *, checksum: bool = Fal
     and its librsync signature).  ``checksum=True`` adds the BLAKE2b-256
     digest of each file's content, which a :func:`tree_delta` with
     ``checksum=True`` needs (one more pass over every file).  ``threads=N``
-    computes the signatures of big files (8 MiB and more) in N threads; the
-    stream is the same.  A missing ``dst_dir`` is described as an empty
+    computes the signatures of big files (8 MiB and more) in N threads (and
+    their digests, with ``checksum``, in one more); the stream is the same.  A missing ``dst_dir`` is described as an empty
     tree, so a first sync needs no special case.  Returns the
     :class:`TreeStats` of the tree described (``files``, ``dirs``,
     ``symlinks``, ``file_bytes``, ``signature_bytes``).
@@ -907,7 +909,7 @@ def _signature_dir(w: _Writer, path: str, rel: str,
             f, fst = opened
             with f:
                 w.entry(_F, name, *_meta(fst), _U64.pack(fst.st_size))
-                source = _Source(f, None, fst.st_size, digests)
+                source = _Source(f, None, fst.st_size, digests, threads > 1)
                 try:
                     with _api.SignatureJob(
                             0, 0, _api.RS_RK_BLAKE2_SIG_MAGIC, fst.st_size,
@@ -1003,7 +1005,8 @@ def tree_delta(src_dir: StrPath, sig_stream_in: StreamIn, out: _BinaryWriter, *,
     every source file whole, and a signature stream made with
     ``checksum=True``).  Changed files are sent as librsync deltas
     against the destination's file, new files whole; ``threads=N`` computes
-    the deltas of big files (8 MiB and more) in N threads.  ``delete=True`` also
+    the deltas of big files (8 MiB and more) in N threads, and their
+    digests in one more.  ``delete=True`` also
     removes what the destination has and the source has not; without it
     those are kept, and replacing a destination directory by a file or link
     raises ValueError.  The signature stream is untrusted input: a malformed
@@ -1150,7 +1153,7 @@ class _DeltaWalk:
                         self._unchanged(name, mode, mtime, size)
                         return
                     f.seek(0)
-            source = _Source(f, size, size)
+            source = _Source(f, size, size, threaded=self._threads > 1)
             try:
                 self._send(name, mode, mtime, size, source, sig)
             finally:

@@ -1069,6 +1069,12 @@ def test_threads_change_no_signature_and_sync_the_same_tree(tmp_path, big, threa
     _, dn = streams(src, tmp_path / "empty", threads=threads)
     assert d2 == dn
     assert threading.active_count() == before  # no worker or digest thread left
+    # With threads, tree_delta hashes big files in a helper thread: a
+    # checksum delta of the same tree still finds every file unchanged.
+    sig = io.BytesIO()
+    tree_signature(dst, sig, checksum=True, threads=threads)
+    assert tree_delta(src, sig.getvalue(), io.BytesIO(), checksum=True,
+                      threads=threads).files_changed == 0
     with pytest.raises(ValueError, match="threads"):
         sync_tree(src, dst, threads=0)
     with pytest.raises(TypeError, match="threads"):
@@ -1076,8 +1082,7 @@ def test_threads_change_no_signature_and_sync_the_same_tree(tmp_path, big, threa
 
 
 def test_a_big_file_with_a_wrong_digest_is_refused_and_no_thread_is_left(tmp_path, big):
-    # Files this big are hashed in a helper thread: its digest is the one
-    # checked, and a failure stops it.
+    # A big file's digest is checked whole, and a failure leaves no thread.
     dst = tmp_path / "dst"
     bad = hashlib.blake2b(big[:-1] + b"?", digest_size=32).digest()
     records = [entry("N", b"big", tail=tree._U64.pack(len(big))),
