@@ -24,6 +24,11 @@ Implementations, each timed as a whole command (process start included):
   librsync-pipe   ``python -m librsync sync -q --rsh "python bench/pipe_rsh.py" SRC localhost:DST``
   rsync-pipe      ``rsync -a -e "python bench/pipe_rsh.py" SRC/ localhost:DST/``
 
+``--baseline DIR`` adds ``librsync@base`` and ``librsync-pipe@base``: the
+same commands run in DIR (another checkout with its extension built, e.g.
+the main branch), so that both versions are measured in the same
+interleaved rounds.  ``--threads N`` adds ``-j N`` to the librsync commands.
+
 ``bench/pipe_rsh.py`` stands in for ssh: it runs the other side here and
 counts the bytes each way, so the pipe cases show what a network would
 carry.  Benchmarks are not tests: nothing here asserts on a timing.
@@ -44,6 +49,7 @@ import time
 from _machine import cpu_name
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
 MiB = 1 << 20
 RSH = f"{sys.executable} {os.path.join(HERE, 'pipe_rsh.py')}"
 
@@ -114,14 +120,22 @@ def same_tree(a: str, b: str) -> str | None:
     return None
 
 
-def commands(src: str, dst: str) -> dict[str, list[str]]:
+def commands(src: str, dst: str, threads: int = 1) -> dict[str, list[str]]:
+    # `python -m librsync` imports the checkout of the working directory
+    # (this one, or --baseline's), on both sides of the pipe.
     lib = [sys.executable, "-m", "librsync", "sync", "-q"]
+    if threads != 1:
+        lib += ["-j", str(threads)]
+    pipe = lib + ["--rsh", RSH, "--remote-cmd", f"{sys.executable} -m librsync",
+                  src, "localhost:" + dst]
     return {
         "librsync": lib + [src, dst],
         "rsync": ["rsync", "-a", src + "/", dst + "/"],
         "rsync-delta": ["rsync", "-a", "--no-whole-file", src + "/", dst + "/"],
-        "librsync-pipe": lib + ["--rsh", RSH, src, "localhost:" + dst],
+        "librsync-pipe": pipe,
         "rsync-pipe": ["rsync", "-a", "-e", RSH, src + "/", "localhost:" + dst + "/"],
+        "librsync@base": lib + [src, dst],
+        "librsync-pipe@base": pipe,
     }
 
 
@@ -135,12 +149,17 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="--files 50 --big 8 --rounds 1")
     ap.add_argument("--workdir", default=os.path.join(HERE, "data", "sync"))
     ap.add_argument("--markdown", metavar="FILE")
+    ap.add_argument("--baseline", metavar="DIR",
+                    help="also run the librsync commands in this checkout")
+    ap.add_argument("--threads", type=int, default=1, help="-j N for librsync (1)")
     args = ap.parse_args()
     if args.quick:
         args.files, args.big, args.rounds = 50, 8, 1
     if shutil.which("rsync") is None:
         raise SystemExit("rsync is not installed (apt-get install rsync)")
     impls = args.impls.split(",")
+    if args.baseline:
+        impls += [i + "@base" for i in ("librsync", "librsync-pipe") if i in impls]
 
     work = os.path.join(args.workdir, f"f{args.files}-b{args.big}-e{args.edits}")
     old, src, dst = (os.path.join(work, n) for n in ("old", "src", "dst"))
@@ -162,10 +181,11 @@ def main() -> int:
             subprocess.run(["cp", "-a", old, dst], check=True)
             if os.path.exists(log):
                 os.unlink(log)
-            cmd = commands(src, dst)[impl]
+            cmd = commands(src, dst, args.threads)[impl]
+            cwd = args.baseline if impl.endswith("@base") else REPO
             t = time.perf_counter()
             done = subprocess.run(cmd, env={**os.environ, "PIPE_RSH_LOG": log},
-                                  capture_output=True, text=True)
+                                  capture_output=True, text=True, cwd=cwd)
             elapsed = time.perf_counter() - t
             if done.returncode != 0:
                 raise SystemExit(f"{impl} failed ({done.returncode}): {done.stderr.strip()}")
@@ -176,7 +196,7 @@ def main() -> int:
             if os.path.exists(log):
                 with open(log) as f:
                     wire[impl] = sum(sum(json.loads(line).values()) for line in f)
-            print(f"  round {rnd + 1} {impl:14s} {elapsed:7.3f} s", flush=True)
+            print(f"  round {rnd + 1} {impl:18s} {elapsed:7.3f} s", flush=True)
 
     def row(impl: str, ref: str) -> str:
         best, med = min(times[impl]), statistics.median(times[impl])
@@ -199,7 +219,8 @@ def main() -> int:
         "|---|---:|---:|---:|---:|",
     ]
     refs = {"librsync": "rsync", "rsync": "rsync", "rsync-delta": "rsync",
-            "librsync-pipe": "rsync-pipe", "rsync-pipe": "rsync-pipe"}
+            "librsync-pipe": "rsync-pipe", "rsync-pipe": "rsync-pipe",
+            "librsync@base": "rsync", "librsync-pipe@base": "rsync-pipe"}
     for impl in impls:
         lines.append(row(impl, refs[impl]))
     if "librsync" in times and "rsync-delta" in times:

@@ -36,7 +36,7 @@ from librsync._cli_io import (
     usage_error,
     want_bar,
 )
-from librsync._cli_remote import cmd_serve, cmd_tree_sync, is_tree_sync
+from librsync._cli_remote import cmd_serve, cmd_tree_sync, into_directory, is_tree_sync
 from librsync.exceptions import RS_IO_ERROR, RS_PARAM_ERROR
 
 _HASHES = {"blake2": librsync.RS_BLAKE2_SIG_MAGIC, "md4": librsync.RS_MD4_SIG_MAGIC}
@@ -179,7 +179,8 @@ def cmd_sync(opts: argparse.Namespace, args: List[str]) -> int:
     source_name, dest = args[0], args[1]
     if is_tree_sync(source_name, dest):
         return cmd_tree_sync(opts, source_name, dest)
-    for name in ("delete", "checksum", "dry_run", "rsh", "remote_cmd"):
+    dest = into_directory(source_name, dest)
+    for name in ("delete", "checksum", "dry_run", "rsh", "remote_cmd", "timeout"):
         # Ignoring --dry-run on a file would change what it promised not to.
         if getattr(opts, name) not in (None, False):
             usage_error(f"--{name.replace('_', '-')} applies to directory trees and "

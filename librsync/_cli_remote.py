@@ -1,7 +1,7 @@
 """``librsync sync`` for directory trees and remote sides, and ``serve``.
 
 A remote side is ``[user@]host:path``.  The local side starts
-``RSH HOST 'REMOTE_CMD serve --protocol 1 --receiver|--sender PATH ...'``
+``RSH HOST 'REMOTE_CMD serve --protocol 2 --receiver|--sender PATH ...'``
 (``ssh`` and ``python3 -m librsync`` by default) and the two speak
 ``librsync.tree``'s streams over the child's stdin and stdout:
 
@@ -57,7 +57,7 @@ import threading
 from typing import IO, Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import librsync
-from librsync import tree
+from librsync import _cli_timeout, tree
 from librsync._cli_io import PROG, CliError, progress, say
 from librsync.exceptions import (
     RS_CORRUPT,
@@ -69,8 +69,10 @@ from librsync.exceptions import (
 )
 
 #: Version of the serve protocol: the greeting and trailer around the tree
-#: streams (whose own format version is ``tree.FORMAT_VERSION``).
-PROTOCOL = 1
+#: streams, and those streams' format (``tree.FORMAT_VERSION``).  2: tree
+#: format 2, where the receiver is told ``--checksum`` (its signature stream
+#: carries file digests only then) and ``-j N``.
+PROTOCOL = 2
 GREETING = "LRSYNC-SERVE"
 TRAILER = "LRSYNC-DONE"
 DEFAULT_RSH = "ssh"
@@ -84,6 +86,7 @@ EXIT_SOCKET_IO = 10    # error in the connection: the pipe to the other side bro
 EXIT_FILE_IO = 11      # error in file I/O
 EXIT_STREAM = 12       # error in the protocol data stream
 EXIT_INTERRUPTED = 20  # SIGINT, SIGTERM or SIGHUP
+EXIT_TIMEOUT = _cli_timeout.EXIT_TIMEOUT  # --timeout: no data moved for that long
 EXIT_RSH = 255         # the rsh command (ssh) failed
 
 #: How long a failing remote side may take to exit once its pipes are
@@ -117,6 +120,8 @@ def _exit_code(e: BaseException) -> int:
     """The rsync-style status for a failure of a tree step run here."""
     if isinstance(e, KeyboardInterrupt):
         return EXIT_INTERRUPTED
+    if isinstance(e, _cli_timeout.IOTimeout):
+        return EXIT_TIMEOUT
     if isinstance(e, BadMagicError):
         return EXIT_PROTOCOL
     if isinstance(e, LibrsyncError):
@@ -142,6 +147,8 @@ def _describe(e: BaseException) -> str:
 
 
 def _failure(e: BaseException, doing: str) -> CliError:
+    if isinstance(e, _cli_timeout.IOTimeout):
+        return _timeout_error(e, doing)
     return CliError(_exit_code(e), f"Failed {doing}: {_describe(e)}")
 
 
@@ -177,6 +184,10 @@ def cmd_serve(opts: argparse.Namespace, args: List[str]) -> int:
     kind = "file" if opts.file else "tree"
     if opts.sender is not None and os.path.isfile(opts.sender):
         kind = "file"
+    if opts.file_name is not None and (opts.sender is not None or not opts.file
+                                       or _file_name(opts.file_name) != opts.file_name):
+        raise CliError(EXIT_SYNTAX, "serve: --file-name NAME goes with --receiver PATH "
+                       "--file, and NAME must be a plain file name", usage=True)
     out.write(f"{GREETING} {PROTOCOL} {librsync.__version__} {kind}\n".encode())
     out.flush()
     if opts.protocol != PROTOCOL:
@@ -187,11 +198,15 @@ def cmd_serve(opts: argparse.Namespace, args: List[str]) -> int:
             stats = _send_file(opts.sender, inp, out)
         elif opts.sender is not None:
             stats = tree.tree_delta(opts.sender, inp, out, delete=opts.delete,
-                                    checksum=opts.checksum)
+                                    checksum=opts.checksum, threads=opts.threads)
         elif kind == "file":
-            stats = _receive_file(opts.receiver, inp, out, opts.dry_run, None)
+            path = opts.receiver
+            if opts.file_name is not None and os.path.isdir(path):
+                path = os.path.join(path, opts.file_name)
+            stats = _receive_file(path, inp, out, opts.dry_run, None)
         else:
-            stats = _receive(opts.receiver, inp, out, opts.dry_run)
+            stats = _receive(opts.receiver, inp, out, opts.dry_run, opts.checksum,
+                             opts.threads)
     except CliError:
         raise
     except BaseException as e:
@@ -201,13 +216,14 @@ def cmd_serve(opts: argparse.Namespace, args: List[str]) -> int:
     return 0
 
 
-def _receive(path: str, inp: IO[bytes], out: IO[bytes], dry_run: bool) -> tree.TreeStats:
+def _receive(path: str, inp: IO[bytes], out: IO[bytes], dry_run: bool, checksum: bool,
+             threads: int) -> tree.TreeStats:
     """Sign ``path`` onto ``out`` while patching it from ``inp``."""
     sig_error: List[BaseException] = []
 
     def signer() -> None:
         try:
-            tree.tree_signature(path, out)
+            tree.tree_signature(path, out, checksum=checksum, threads=threads)
         except BaseException as e:
             sig_error.append(e)
             # The sender then sees the signature stream end and stops, which
@@ -394,6 +410,13 @@ class _Remote:
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr
         self.stdin: IO[bytes] = self.proc.stdin
         self.stdout: IO[bytes] = self.proc.stdout
+        self.watch: Optional[_cli_timeout.Watch] = None
+        if opts.timeout:
+            self.watch = _cli_timeout.Watch(opts.timeout)
+            self.stdin = _cli_timeout.TimedWriter(self.proc.stdin, self.watch,  # type: ignore[assignment]
+                                                  self.host)
+            self.stdout = io.BufferedReader(_cli_timeout.TimedReader(
+                self.proc.stdout, self.watch, self.host), 1 << 16)
         self._err_thread = threading.Thread(target=self._forward, args=(self.proc.stderr,),
                                             name="remote stderr", daemon=True)
         self._err_thread.start()
@@ -445,6 +468,9 @@ class _Remote:
         for f in (self.stdin, self.stdout):
             with contextlib.suppress(OSError):
                 f.close()
+        if self.timed_out() is not None:
+            # Silent for --timeout already: no grace period.
+            self.proc.kill()
         try:
             rc = self.proc.wait(None if ok else _EXIT_WAIT)
         except subprocess.TimeoutExpired:
@@ -453,9 +479,15 @@ class _Remote:
         self._err_thread.join(_EXIT_WAIT)
         return rc
 
+    def timed_out(self) -> Optional[_cli_timeout.IOTimeout]:
+        return self.watch.timed_out if self.watch is not None else None
+
     def failed(self, when: str) -> CliError:
         """Why the other side stopped ``when``, from its status and stderr."""
         rc = self.close(ok=False)
+        timeout = self.timed_out()
+        if timeout is not None:
+            return _timeout_error(timeout, when)
         said = " ".join(self.lines)
         if rc == EXIT_RSH:
             what = ("could not connect to" if when == "before it answered"
@@ -531,7 +563,13 @@ def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[tree.TreeS
     flags = ["--dry-run"] if opts.dry_run else []
     if os.path.isfile(src):
         flags.append("--file")
-    elif not os.path.isdir(src):
+        name = _file_name(src)
+        if name is not None:
+            # The receiver puts the file inside PATH if that is a directory.
+            flags += ["--file-name", shlex.quote(name)]
+    elif os.path.isdir(src):
+        flags += _tree_flags(opts, ["--checksum"] if opts.checksum else [])
+    else:
         raise _no_source(src)
     remote = _Remote(opts, dst, "receiver", flags)
     ok = False
@@ -548,7 +586,7 @@ def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[tree.TreeS
                     sent = _send_file(src, remote.stdout, out)
                 else:
                     sent = tree.tree_delta(src, remote.stdout, out, delete=opts.delete,
-                                           checksum=opts.checksum)
+                                           checksum=opts.checksum, threads=opts.threads)
                 remote.stdin.close()
             except (LibrsyncError, OSError) as e:
                 if isinstance(e, OSError) and e.filename is not None:
@@ -564,11 +602,18 @@ def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[tree.TreeS
     return sent, got
 
 
+def _tree_flags(opts: argparse.Namespace, flags: List[str]) -> List[str]:
+    """The serve side's options for a tree sync: ``flags``, and -j N (the
+    threads for big files' signatures and deltas apply on both sides)."""
+    return flags + (["-j", str(opts.threads)] if opts.threads != 1 else [])
+
+
 def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeStats,
                                                                        tree.TreeStats]:
     """A remote sender's tree or file into local ``dst``: (its delta stats,
     our patch stats)."""
-    flags = [f for f, on in (("--delete", opts.delete), ("--checksum", opts.checksum)) if on]
+    flags = _tree_flags(opts, [f for f, on in (("--delete", opts.delete),
+                                               ("--checksum", opts.checksum)) if on])
     remote = _Remote(opts, src, "sender", flags)
     ok = False
     sig_error: List[BaseException] = []
@@ -576,7 +621,8 @@ def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeS
     def signer() -> None:
         try:
             with remote.stdin:
-                tree.tree_signature(dst, remote.stdin)
+                tree.tree_signature(dst, remote.stdin, checksum=opts.checksum,
+                                    threads=opts.threads)
         except BaseException as e:
             sig_error.append(e)
             with contextlib.suppress(OSError):
@@ -590,7 +636,8 @@ def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeS
         with progress(opts.quiet, None, "sync") as bar:
             try:
                 if remote.kind == "file":
-                    got = _receive_file(dst, remote.stdout, remote.stdin, opts.dry_run, bar)
+                    got = _receive_file(into_directory(src.path, dst), remote.stdout,
+                                        remote.stdin, opts.dry_run, bar)
                 else:
                     got = tree.tree_patch(dst, bar.counting(remote.stdout),
                                           dry_run=opts.dry_run)
@@ -617,6 +664,11 @@ def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeS
     return sent, got
 
 
+def _timeout_error(e: _cli_timeout.IOTimeout, when: str) -> CliError:
+    return CliError(EXIT_TIMEOUT, f"Timeout {when}: {e.strerror} (--timeout {e.seconds:g}); "
+                    "stopped")
+
+
 def _no_source(path: str) -> CliError:
     if not os.path.lexists(path):
         return CliError(EXIT_SELECT, f'Failed, no such file or directory: "{path}"')
@@ -625,6 +677,26 @@ def _no_source(path: str) -> CliError:
 
 
 # --- sync -----------------------------------------------------------------------------
+
+def into_directory(source: str, dest: str) -> str:
+    """Where a file ``source`` goes when synced to ``dest``: inside it, as
+    ``dest/NAME``, when ``dest`` is an existing directory (rsync's rule for
+    ``rsync file dir/``), else ``dest`` itself."""
+    if not os.path.isdir(dest):
+        return dest
+    name = _file_name(source)
+    if name is None:
+        raise CliError(EXIT_SELECT, f'Failed, "{dest}" is a directory and the source '
+                       "has no file name to give the file in it")
+    return os.path.join(dest, name)
+
+
+def _file_name(path: str) -> Optional[str]:
+    """The last component of a file's path (None for standard input, or a
+    path that names no file such as ``.``)."""
+    name = path.replace(os.sep, "/").rsplit("/", 1)[-1]
+    return None if name in ("", ".", "..", "-") else name
+
 
 def is_tree_sync(source: str, dest: str) -> bool:
     """Whether ``sync SOURCE DEST`` is ours (a tree or a remote side)
@@ -655,6 +727,8 @@ def cmd_tree_sync(opts: argparse.Namespace, source: str, dest: str) -> int:
         raise
     except KeyboardInterrupt:
         raise CliError(EXIT_INTERRUPTED, "Interrupted.") from None
+    except _cli_timeout.IOTimeout as e:
+        raise _timeout_error(e, "waiting for the remote side") from None
     except (LibrsyncError, OSError, ValueError) as e:
         raise _failure(e, "syncing") from None
     _summary(opts, dest, stats)
@@ -668,7 +742,7 @@ def _local(opts: argparse.Namespace, src: str, dst: str) -> tree.TreeStats:
         raise CliError(EXIT_SELECT, f'Failed, "{dst}" is not a directory, and the source '
                        "is one")
     return tree.sync_tree(src, dst, delete=opts.delete, checksum=opts.checksum,
-                          dry_run=opts.dry_run)
+                          dry_run=opts.dry_run, threads=opts.threads)
 
 
 def _merge(sent: tree.TreeStats, got: tree.TreeStats) -> tree.TreeStats:
@@ -706,5 +780,5 @@ def _summary(opts: argparse.Namespace, dest: str, st: tree.TreeStats) -> None:
     sys.stdout.flush()
 
 
-__all__ = ["cmd_serve", "cmd_tree_sync", "is_tree_sync", "parse_location", "Location",
+__all__ = ["cmd_serve", "cmd_tree_sync", "into_directory", "is_tree_sync", "parse_location", "Location",
            "PROTOCOL"]

@@ -95,12 +95,15 @@ Tree and remote sync options:
                             split as a shell would, e.g. "ssh -p 2222")
       --remote-cmd=CMD      librsync on the remote side (default
                             "python3 -m librsync")
+      --timeout=SECONDS     Stop with status 30 if the remote side sends or
+                            takes no data for that long (0: never)
 Serve options (set by sync for the remote side):
       --protocol=N          Protocol version the local side speaks
       --sender=PATH         Send the tree PATH (read signatures, write deltas)
       --receiver=PATH       Receive into the tree PATH (write signatures,
                             read deltas)
       --file                The receiver's PATH is a single file
+      --file-name=NAME      ... named NAME inside PATH if PATH is a directory
 IO options:
   -I, --input-size=BYTES    Input buffer size (accepted, as a hint)
   -O, --output-size=BYTES   Output buffer size (accepted, as a hint)
@@ -145,6 +148,17 @@ def _c_int(text: str) -> int:
 
 
 _SUFFIXES = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def _seconds(text: str) -> float:
+    """--timeout: seconds (a decimal number), 0 for none, as rsync's."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"the timeout must be >= 0 seconds, not {text}")
+    return value
 
 
 def _threads(text: str) -> int:
@@ -255,10 +269,12 @@ def _build_parser() -> _Parser:
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--rsh", default=None)
     p.add_argument("--remote-cmd", default=None)
+    p.add_argument("--timeout", type=_seconds, default=None)
     p.add_argument("--protocol", type=_c_int, default=None)
     p.add_argument("--sender", default=None)
     p.add_argument("--receiver", default=None)
     p.add_argument("--file", action="store_true")
+    p.add_argument("--file-name", default=None)
     p.add_argument("args", nargs="*")
     return p
 

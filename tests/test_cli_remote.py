@@ -234,14 +234,49 @@ def test_single_file_push_and_pull(tmp_path):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
-def test_single_file_onto_a_directory_is_refused(tmp_path):
-    f = tmp_path / "f"
-    f.write_bytes(b"data")
-    (tmp_path / "d").mkdir()
-    for args in ((f, f"h:{tmp_path / 'd'}"), (f"h:{f}", tmp_path / "d")):
-        proc = remote("sync", *args)
-        assert proc.returncode == 3, err(proc)
-        assert "is a directory, and the source is a file" in err(proc)
+@pytest.mark.parametrize("how", ["local", "push", "pull"])
+def test_single_file_onto_a_directory_goes_inside_it(tmp_path, how):
+    # rsync's rule: `rsync file dir/' (or `dir', when it exists) makes dir/file.
+    f = tmp_path / "src" / "it's a file.bin"
+    f.parent.mkdir()
+    data = make_data(300_000, seed=11)
+    f.write_bytes(data)
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "other").write_bytes(b"kept")
+
+    def run(*opts, dest=d):
+        if how == "local":
+            return lib(*opts, "sync", f, dest)
+        if how == "push":
+            return remote(*opts, "sync", f, f"h:{dest}")
+        return remote(*opts, "sync", f"h:{f}", dest)
+
+    ok(run("-q"))
+    assert (d / f.name).read_bytes() == data
+    assert (d / "other").read_bytes() == b"kept"
+    # Again after an edit: a delta against the copy inside, same rule.
+    edited = data[:1000] + b"edited" + data[1006:]
+    f.write_bytes(edited)
+    ok(run("-q", dest=f"{d}/"))
+    assert (d / f.name).read_bytes() == edited
+    assert sorted(p.name for p in d.iterdir()) == sorted([f.name, "other"])
+    # A directory of that name inside is not replaced by the file.
+    (d / f.name).unlink()
+    (d / f.name).mkdir()
+    proc = run("-q")
+    assert proc.returncode != 0
+    assert "irectory" in err(proc)
+    assert (d / f.name).is_dir() and not list((d / f.name).iterdir())
+
+
+def test_serve_file_name_is_a_plain_name(tmp_path):
+    for args in (("--receiver", tmp_path, "--file", "--file-name", "a/b"),
+                 ("--receiver", tmp_path, "--file-name", "a"),
+                 ("--sender", tmp_path, "--file-name", "a")):
+        proc = lib("serve", "--protocol", "2", *args)
+        assert proc.returncode == 1, err(proc)
+        assert "--file-name NAME goes with" in err(proc)
 
 
 # --- options ---------------------------------------------------------------------------
@@ -429,10 +464,10 @@ def test_junk_instead_of_a_greeting_is_a_protocol_error(tmp_path):
 def test_serve_checks_the_protocol_and_its_arguments(tmp_path):
     proc = lib("serve", "--protocol", "99", "--receiver", tmp_path / "d")
     assert proc.returncode == 2
-    assert proc.stdout.startswith(b"LRSYNC-SERVE 1 ")
-    assert "speaks protocol 1, not 99" in err(proc)
+    assert proc.stdout.startswith(b"LRSYNC-SERVE 2 ")
+    assert "speaks protocol 2, not 99" in err(proc)
     for args in ((), ("--sender", "a", "--receiver", "b"), ("--sender", "a", "extra")):
-        proc = lib("serve", "--protocol", "1", *args)
+        proc = lib("serve", "--protocol", "2", *args)
         assert proc.returncode == 1, err(proc)
         assert "Usage for serve" in err(proc)
 
@@ -499,3 +534,99 @@ def test_sync_through_real_ssh(source, tmp_path):
     proc = lib("--rsh", ssh, "--remote-cmd", cmd, "sync", f"{host}:{tmp_path}/missing",
                tmp_path / "x")
     assert proc.returncode == 3 and "No such file or directory" in err(proc)
+
+
+def test_threads_reach_both_sides_of_a_tree_sync(tmp_path):
+    # -j N used to be ignored by tree syncs; now the big files' signatures
+    # and deltas use N threads on each side, and the serve side is told.
+    src, dst, pulled = tmp_path / "src", tmp_path / "dst", tmp_path / "pulled"
+    make_tree(src, files=30, big=20 << 20)
+    log = tmp_path / "argv.log"
+    recorder = tmp_path / "recorder.py"
+    recorder.write_text(
+        "import sys\n"
+        f"open({str(log)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\n"
+        "from librsync.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n")
+    cmd = f"{shlex.quote(sys.executable)} {shlex.quote(str(recorder))}"
+    ok(lib("-q", "-j", "2", "sync", src, dst))
+    assert_same(src, dst)
+    with open(src / "big.img", "r+b") as f:
+        f.seek(12 << 20)
+        f.write(b"an edit in the middle of the big file")
+    os.utime(src / "big.img", ns=(1_700_000_000_000_000_000,) * 2)
+    proc = ok(lib("--rsh", LOCALRSH, "--remote-cmd", cmd, "--stats", "-j", "2", "--checksum",
+                  "sync", src, f"h:{dst}"))
+    assert_same(src, dst)
+    assert stat_value(proc.stdout, "Literal data") < 100_000
+    ok(lib("--rsh", LOCALRSH, "--remote-cmd", cmd, "-q", "-j", "2", "--delete",
+           "sync", f"h:{src}", pulled))
+    assert_same(src, pulled)
+    lines = log.read_text().splitlines()
+    assert len(lines) == 2
+    assert "--checksum -j 2 --receiver" in lines[0]
+    assert "--delete -j 2 --sender" in lines[1]
+
+
+# --- --timeout ---------------------------------------------------------------------------
+
+def _timeout_tree(tmp_path):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    make_tree(src, files=10, big=1 << 20)
+    ok(lib("-q", "sync", src, dst))
+    # A new 6 MiB file, sent whole: a stall after 2 MiB of the stream is
+    # inside its data.
+    (src / "zz-new.bin").write_bytes(make_data(6 << 20, seed=21))
+    (src / "big.img").write_bytes(make_data(1 << 20, seed=22))
+    return src, dst
+
+
+def _no_temps(root: Path) -> bool:
+    return not [p for p in root.rglob(".lrsync-tree.*")]
+
+
+@pytest.mark.parametrize("how", ["pull", "push"])
+def test_timeout_when_the_remote_goes_silent_mid_stream(tmp_path, how):
+    src, dst = _timeout_tree(tmp_path)
+    before = snapshot(dst)
+    args = (f"h:{src}", dst) if how == "pull" else (src, f"h:{dst}")
+    # Pull: the delta stream stops inside the new file.  Push: the remote's
+    # signature stream stops, so our sender waits for it.
+    stall = 2 << 20 if how == "pull" else 2000
+    proc = remote("--timeout", "1.5", "sync", *args, env={"LOCALRSH_STALL_AFTER": str(stall)})
+    assert proc.returncode == 30, err(proc)
+    assert "Timeout" in err(proc) and "(--timeout 1.5)" in err(proc), err(proc)
+    assert "no data from h for 1.5 seconds" in err(proc)
+    # Nothing half-written: no temporary file, the new file absent, and
+    # what was not complete is as it was.
+    assert _no_temps(dst) and not (dst / "zz-new.bin").exists()
+    after = snapshot(dst)
+    assert after.get("big.img") in (before["big.img"], snapshot(src)["big.img"])
+    # Without the stall the same command completes.
+    ok(remote("--timeout", "30", "-q", "sync", *args))
+    assert_same(src, dst)
+
+
+def test_timeout_before_the_greeting(tmp_path):
+    src, dst = _timeout_tree(tmp_path)
+    # A remote command that never answers (extra arguments go to $0, $1...).
+    proc = lib("--rsh", LOCALRSH, "--remote-cmd", "sh -c 'sleep 6' x", "--timeout", "1",
+               "sync", src, f"h:{dst}")
+    assert proc.returncode == 30, err(proc)
+    assert "no data from h for 1 seconds" in err(proc)
+
+
+def test_timeout_option_checks(tmp_path):
+    src, dst = _timeout_tree(tmp_path)
+    for bad in ("-1", "soon", "nan"):
+        proc = lib("--timeout", bad, "sync", src, dst)
+        assert proc.returncode == 101, err(proc)  # the parser's usage status, as rdiff's
+        assert "argument --timeout" in err(proc)
+    # 0 is no timeout (rsync's meaning); a local tree sync has nothing to wait for.
+    ok(lib("--timeout", "0", "-q", "sync", src, dst))
+    ok(remote("--timeout", "0", "-q", "sync", src, f"h:{tmp_path / 'other'}"))
+    assert_same(src, tmp_path / "other")
+    f = tmp_path / "f"
+    f.write_bytes(b"x")
+    proc = lib("--timeout", "5", "sync", f, tmp_path / "g")
+    assert proc.returncode != 0 and "--timeout applies to directory trees" in err(proc)

@@ -1,7 +1,7 @@
 """The package's shape: a public namespace of exactly the public API, and
 imports that go one way, from the command line down to the driver::
 
-    cli -> _cli_commands -> _cli_remote -> _cli_io, aio, tree -> librsync (the namespace)
+    cli -> _cli_commands -> _cli_remote -> _cli_io, _cli_timeout, aio, tree -> librsync (the namespace)
         -> _iter -> _api -> _parallel -> _files, _format -> _rsync (the driver)
         -> exceptions
 
@@ -49,6 +49,7 @@ LAYERS = {
     "tree": 7,       # `import librsync.tree`: directory trees, on the facade
     "dask": 7,       # `import librsync.dask`: the facade, on a cluster
     "_cli_io": 7,
+    "_cli_timeout": 7,  # sync --timeout: polled pipe ends, on the standard library
     "_cli_remote": 8,  # sync of trees and remote sides, serve: _cli_io + tree
     "_cli_commands": 9,
     "cli": 10,

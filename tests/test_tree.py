@@ -540,11 +540,12 @@ def _offset_in_big_file(delta: bytes) -> int:
         if kind in (tree._P, tree._N) and body.endswith(b"z_big.bin" + body[-8:]):
             seen_big = True
         elif kind == tree._C and seen_big:
-            data.append(offset)
+            data.append((offset, r.nbytes))
         elif kind == tree._Z:
             break
-    assert len(data) >= 2
-    return data[len(data) // 2] + 100
+    # Writers cut data into 256 KiB records: this delta may be one record.
+    assert data and data[-1][1] - data[0][0] > 1000
+    return (data[0][0] + data[-1][1]) // 2
 
 
 def _digest(path) -> str:
@@ -959,8 +960,14 @@ def test_stream_kinds_and_versions(tmp_path):
         tree_delta(src, delta, io.BytesIO())
     with pytest.raises(librsync.BadMagicError, match="not a librsync tree stream"):
         tree_patch(dst, b"RS\x026" + b"\0" * 20)
-    with pytest.raises(librsync.BadMagicError, match="version 2"):
-        tree_patch(dst, b"LRSTREE\x02" + delta[8:])
+    # Version 1 (whose signature streams always carried digests) and a
+    # future version are refused, saying which version each side has.
+    for version in (1, 3):
+        with pytest.raises(librsync.BadMagicError,
+                           match=f"format version {version}; this library reads version 2"):
+            tree_patch(dst, b"LRSTREE" + bytes([version]) + delta[8:])
+        with pytest.raises(librsync.BadMagicError, match=f"format version {version}"):
+            tree_delta(src, b"LRSTREE" + bytes([version]) + sig[8:], io.BytesIO())
     with pytest.raises(librsync.InputEndedError):
         tree_patch(dst, b"")
     assert not dst.exists()  # no stream above got as far as creating it
@@ -980,7 +987,7 @@ def test_argument_kinds(tmp_path):
     with pytest.raises(TypeError, match="iterable"):
         tree_patch(tmp_path / "dst", 42)
     with pytest.raises(TypeError, match="bytes-like"):
-        tree_patch(tmp_path / "dst", [b"LRSTREE\x01", "text"])
+        tree_patch(tmp_path / "dst", [tree.MAGIC, "text"])
     with pytest.raises(TypeError):
         tree_signature(src, b"")
     with pytest.raises(TypeError, match="binary"):
@@ -998,3 +1005,98 @@ def test_argument_kinds(tmp_path):
     sig.seek(0)
     tree_delta(src, sig, io.BytesIO())
     assert sig.read() == b"what follows on the connection"
+
+
+# --- format 2: digests on request, threads, the digest thread -------------------------------------
+
+def _file_ends(stream: bytes) -> list:
+    """The (size, digest) of every E record of a stream, in order."""
+    r = tree._Reader(stream, "test stream")
+    r.exact(len(tree.MAGIC))
+    ends = []
+    while True:
+        kind, body = r.record()
+        if kind == tree._E:
+            ends.append(tree._FILE_END.unpack(body))
+        if kind == tree._Z:
+            return ends
+
+
+def test_signature_streams_carry_digests_only_with_checksum(tmp_path, big):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    write(src / "a", b"hello")
+    write(src / "big", big)  # above the size hashed in a thread of its own
+    plain, full = io.BytesIO(), io.BytesIO()
+    tree_signature(src, plain)
+    tree_signature(src, full, checksum=True)
+    assert _file_ends(plain.getvalue()) == [(5, bytes(32)), (len(big), bytes(32))]
+    assert _file_ends(full.getvalue()) == [
+        (5, hashlib.blake2b(b"hello", digest_size=32).digest()),
+        (len(big), hashlib.blake2b(big, digest_size=32).digest())]
+    # Without digests a checksum comparison cannot be made: refused, not
+    # taken as "every file differs" or, worse, "equal".
+    with pytest.raises(ValueError, match="no file digests"):
+        tree_delta(src, plain.getvalue(), io.BytesIO(), checksum=True)
+    delta = io.BytesIO()
+    stats = tree_delta(src, full.getvalue(), delta, checksum=True)
+    assert stats.files_unchanged == 2
+    # A delta stream's digests are always there, and checked.
+    write(src / "b", b"new")
+    sync_tree(src, dst)
+    _, delta_bytes = streams(src, tmp_path / "empty")
+    assert _file_ends(delta_bytes)[1] == (3, hashlib.blake2b(b"new", digest_size=32).digest())
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_threads_change_no_signature_and_sync_the_same_tree(tmp_path, big, threads):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    make_tree(src, big, files=40)
+    sync_tree(src, dst, threads=threads)
+    assert snapshot(dst) == snapshot(src)
+    one, many = io.BytesIO(), io.BytesIO()
+    tree_signature(dst, one, checksum=True)
+    tree_signature(dst, many, checksum=True, threads=threads)
+    assert one.getvalue() == many.getvalue()
+    new_big = edit_tree(src, big)
+    before = threading.active_count()
+    stats = sync_tree(src, dst, delete=True, threads=threads)
+    assert snapshot(dst) == snapshot(src)
+    with open(dst / "d00" / "big.bin", "rb") as f:
+        assert f.read() == new_big
+    assert stats.copied_bytes > BIG_SIZE - 100_000  # a delta, not the file whole
+    # The same delta stream whatever the number of threads (2 or more).
+    _, d2 = streams(src, tmp_path / "empty", threads=2)
+    _, dn = streams(src, tmp_path / "empty", threads=threads)
+    assert d2 == dn
+    assert threading.active_count() == before  # no worker or digest thread left
+    # With threads, tree_delta hashes big files in a helper thread: a
+    # checksum delta of the same tree still finds every file unchanged.
+    sig = io.BytesIO()
+    tree_signature(dst, sig, checksum=True, threads=threads)
+    assert tree_delta(src, sig.getvalue(), io.BytesIO(), checksum=True,
+                      threads=threads).files_changed == 0
+    with pytest.raises(ValueError, match="threads"):
+        sync_tree(src, dst, threads=0)
+    with pytest.raises(TypeError, match="threads"):
+        tree_signature(dst, io.BytesIO(), threads="2")
+
+
+def test_a_big_file_with_a_wrong_digest_is_refused_and_no_thread_is_left(tmp_path, big):
+    # A big file's digest is checked whole, and a failure leaves no thread.
+    dst = tmp_path / "dst"
+    bad = hashlib.blake2b(big[:-1] + b"?", digest_size=32).digest()
+    records = [entry("N", b"big", tail=tree._U64.pack(len(big))),
+               *[(tree._C, big[i:i + tree._CHUNK]) for i in range(0, len(big), tree._CHUNK)],
+               (tree._E, tree._FILE_END.pack(len(big), bad))]
+    before = threading.active_count()
+    with pytest.raises(librsync.CorruptDataError, match="does not match"):
+        tree_patch(dst, frame(records))
+    assert not (dst / "big").exists() and temps(dst) == []
+    cut = frame(records)[:-200_000]
+    with pytest.raises(librsync.InputEndedError):
+        tree_patch(dst, cut)
+    assert threading.active_count() == before
+    good = records[:-1] + [(tree._E, tree._FILE_END.pack(
+        len(big), hashlib.blake2b(big, digest_size=32).digest()))]
+    tree_patch(dst, frame(good))
+    assert (dst / "big").read_bytes() == big

@@ -10,13 +10,17 @@ Environment knobs for failure tests:
 ``LOCALRSH_KILL_AFTER=N``
     relay stdin to the command and SIGKILL it once N bytes have passed,
     then exit 255 as ssh does when the connection drops: the receiving side
-    dies mid-stream.
+    dies mid-stream;
+``LOCALRSH_STALL_AFTER=N``
+    relay the command's stdout for N bytes, then relay nothing more and
+    hang (as a network that goes silent does), until killed.
 """
 
 import os
 import signal
 import subprocess
 import sys
+import time
 
 
 def main() -> int:
@@ -30,6 +34,9 @@ def main() -> int:
     if os.environ.get("LOCALRSH_FAIL") == "1":
         sys.stderr.write(f"ssh: connect to host {args[0]} port 22: Connection refused\n")
         return 255
+    stall_after = os.environ.get("LOCALRSH_STALL_AFTER")
+    if stall_after is not None:
+        return _stall(command, int(stall_after))
     kill_after = os.environ.get("LOCALRSH_KILL_AFTER")
     if kill_after is None:
         os.execvp("sh", ["sh", "-c", command])
@@ -53,6 +60,26 @@ def main() -> int:
     except BrokenPipeError:
         pass
     return child.wait() & 0xFF
+
+
+def _stall(command: str, limit: int) -> int:
+    child = subprocess.Popen(["sh", "-c", "exec " + command], stdout=subprocess.PIPE)
+    passed = 0
+    while passed < limit:
+        chunk = os.read(child.stdout.fileno(), min(65536, limit - passed))
+        if not chunk:
+            break
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(1, view):]
+        passed += len(chunk)
+    # Silent from now on; the caller's --timeout kills us.  The child then
+    # finds its stdout broken (or its stdin ended) and exits.
+    try:
+        time.sleep(3600)
+    finally:
+        child.kill()
+    return 255
 
 
 if __name__ == "__main__":

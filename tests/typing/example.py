@@ -232,9 +232,9 @@ def trees(folder: pathlib.Path) -> TreeStats:
     stats = librsync.tree.sync_tree(src, dst, delete=True)
     assert_type(stats, TreeStats)
     sig = io.BytesIO()
-    librsync.tree.tree_signature(str(dst), sig)
+    librsync.tree.tree_signature(str(dst), sig, checksum=True, threads=2)
     delta = io.BytesIO()
-    sent = librsync.tree.tree_delta(src, sig.getvalue(), delta, checksum=True)
+    sent = librsync.tree.tree_delta(src, sig.getvalue(), delta, checksum=True, threads=2)
     chunks: Iterator[bytes] = iter([delta.getvalue()])
     got = librsync.tree.tree_patch(dst, chunks, dry_run=False, max_file_size=1 << 20)
     assert got.files_unchanged == sent.files_unchanged == 1 and got.files == 1
