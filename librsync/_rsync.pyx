@@ -356,6 +356,22 @@ cdef double _time_digest(int i, const unsigned char *p, size_t n) noexcept:
     return _perf_counter() - t
 
 
+def _use_forced(str variable, use):
+    """Apply the choice the environment variable names, if any: True when
+    it was applied, False when unset or refused (with a warning, so a typo
+    does not go unnoticed, and the automatic choice instead)."""
+    forced = os.environ.get(variable)
+    if not forced:
+        return False
+    try:
+        use(forced)
+        return True
+    except ValueError as e:
+        import warnings
+        warnings.warn(f"{variable} ignored: {e}", RuntimeWarning, stacklevel=3)
+        return False
+
+
 def _select_blake2b():
     """Pick the portable build or the newest SIMD build this CPU supports,
     whichever is clearly faster (see _blake2.h for why cpuid alone cannot
@@ -363,14 +379,8 @@ def _select_blake2b():
     available, so they are not timed: two candidates get more rounds from
     the same ~2 ms (32 KiB hashed twice per build per round, 15 interleaved
     rounds, best round kept)."""
-    forced = os.environ.get("LIBRSYNC_BLAKE2B")
-    if forced:
-        try:
-            _use_blake2b(forced)
-            return
-        except ValueError as e:
-            import warnings
-            warnings.warn(f"LIBRSYNC_BLAKE2B ignored: {e}", RuntimeWarning, stacklevel=2)
+    if _use_forced("LIBRSYNC_BLAKE2B", _use_blake2b):
+        return
     cdef bytes sample = bytes(range(256)) * 128
     cdef const unsigned char *p = sample
     cdef size_t n = len(sample)
@@ -481,15 +491,8 @@ def _signature_engine_hash(str name not None, bint md4, list messages not None):
 def _select_signature_engine():
     """The widest kernels the CPU runs (engines are listed narrowest first),
     or the one LIBRSYNC_SIGNATURE_ENGINE names."""
-    forced = os.environ.get("LIBRSYNC_SIGNATURE_ENGINE")
-    if forced:
-        try:
-            _use_signature_engine(forced)
-            return
-        except ValueError as e:
-            import warnings
-            warnings.warn(f"LIBRSYNC_SIGNATURE_ENGINE ignored: {e}", RuntimeWarning,
-                          stacklevel=2)
+    if _use_forced("LIBRSYNC_SIGNATURE_ENGINE", _use_signature_engine):
+        return
     names = signature_engines()
     _use_signature_engine(names[len(names) - 1])
 
