@@ -66,11 +66,13 @@ EOF
 )
 (( ${#c_sources[@]} >= 20 )) || fail "could not read the C source list from setup.py (${#c_sources[@]})"
 for c in "${c_sources[@]}"; do
-    need+=("$(cd "$root" && git ls-files "vendor/*/$c" | head -1)")
+    # Vendored sources and our glue under vendor/, our SIMD kernels under
+    # librsync/_simd/.
+    need+=("$(cd "$root" && git ls-files "vendor/*/$c" "librsync/_simd/$c" | head -1)")
 done
 # Every C file of the vendored trees and our glue (the build compiles or
 # includes them: libb2's blake2b.c through our wrappers, headers transitively).
-while read -r h; do need+=("$h"); done < <(cd "$root" && git ls-files 'vendor/*.h' 'vendor/*.c' 'librsync/*.h')
+while read -r h; do need+=("$h"); done < <(cd "$root" && git ls-files 'vendor/*.h' 'vendor/*.c' 'librsync/*.h' 'librsync/_simd/*.c')
 missing=0
 for f in "${need[@]}"; do
     [[ -n "$f" ]] || { echo "  a C source listed in setup.py is not tracked"; missing=1; continue; }
