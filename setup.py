@@ -216,6 +216,7 @@ def extensions():
                  os.path.join("librsync", "_blake2.h"),
                  os.path.join("librsync", "_jobs.h"),
                  os.path.join("librsync", "_sigjob.h"),
+                 os.path.join("librsync", "_deltajob.h"),
                  os.path.join("librsync", "_simd", "mbhash.h")],
     )
     return cythonize(

@@ -37,6 +37,10 @@ Implementations (``--impls``):
   pyrsync      python-rsync 0.1.1 (import name ``pyrsync``) on open files
   ours-2t      as ours-file with threads=2 for signature and delta (one file
                over two cores; patch has no threads option)
+  ours-lrsjob  as ours-file with librsync's own signature and delta jobs
+               (LIBRSYNC_SIGNATURE_ENGINE=librsync LIBRSYNC_DELTA_ENGINE=librsync
+               for its calls only): the same driver without our engines, so
+               the engines' gain is measured in the same run
   ours-none    (case c only, always) bytes in, the default None output (a
                SpooledTemporaryFile), read back: the plain ``signature(data)``
 
@@ -71,7 +75,7 @@ REPO = os.path.dirname(HERE)
 MiB = 1 << 20
 SMALL_LEN = 4096
 DEFAULT_IMPLS = ("rdiff", "ours-file", "ours-bytes", "ours-2t", "pyrsync",
-                 "ours-path", "rdiff-fsync")
+                 "ours-path", "rdiff-fsync", "ours-lrsjob")
 ALL_CASES = ("edits", "unrelated", "magics", "small", "threads", "rss")
 ALL_OPS = ("signature", "delta", "patch")
 SMALL_OPS = ALL_OPS + ("triple",)
@@ -79,7 +83,7 @@ SMALL_OPS = ALL_OPS + ("triple",)
 REFERENCE = {"ours-path": "rdiff-fsync"}
 #: Not in case (d): ours-2t's threads are within one job, (d) is about
 #: independent jobs; the durable patch pair is about the fsync, not threads.
-NOT_IN_D = ("ours-2t", "ours-path", "rdiff-fsync")
+NOT_IN_D = ("ours-2t", "ours-path", "rdiff-fsync", "ours-lrsjob")
 
 
 def import_librsync():
@@ -285,6 +289,30 @@ class OursThreads(OursFile):
             self.m.delta(new, sig, o, threads=self.threads)
 
 
+class OursLibrsyncJobs(OursFile):
+    """As ours-file, but with librsync's own signature and delta jobs (the
+    engines this package replaced them with switched off for each call)."""
+    name = "ours-lrsjob"
+    ops = ("signature", "delta")
+
+    def _with_librsync_jobs(self, fn, *args):
+        r = self.m._rsync
+        before = (self.m.signature_engine(), self.m.delta_engine())
+        r._use_signature_engine("librsync")
+        r._use_delta_engine("librsync")
+        try:
+            return fn(*args)
+        finally:
+            r._use_signature_engine(before[0])
+            r._use_delta_engine(before[1])
+
+    def signature(self, old, sig, magic=None):
+        self._with_librsync_jobs(super().signature, old, sig, magic)
+
+    def delta(self, new, sig, dlt):
+        self._with_librsync_jobs(super().delta, new, sig, dlt)
+
+
 class OursPath(OursFile):
     """Paths in and out: the output is written atomically and fsync'ed, as
     by ``librsync.patch(old, delta, out)`` and ``python -m librsync patch``.
@@ -369,6 +397,8 @@ def make_impls(names, rdiff_exe):
             impls.append(OursPath())
         elif n == "ours-2t":
             impls.append(OursThreads())
+        elif n == "ours-lrsjob":
+            impls.append(OursLibrsyncJobs())
         elif n == "ours-bytes":
             impls.append(OursBytes())
         elif n == "pyrsync":
@@ -917,7 +947,7 @@ def child_main(argv):
         import_pyrsync()
         return
     obj = {"ours-file": OursFile, "ours-path": OursPath, "ours-2t": OursThreads,
-           "pyrsync": PyRsync}[impl]()
+           "ours-lrsjob": OursLibrsyncJobs, "pyrsync": PyRsync}[impl]()
     getattr(obj, op)(*paths)
 
 

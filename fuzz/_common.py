@@ -37,6 +37,16 @@ MAGICS = [librsync.RS_RK_BLAKE2_SIG_MAGIC, librsync.RS_BLAKE2_SIG_MAGIC,
           librsync.RS_RK_MD4_SIG_MAGIC, librsync.RS_MD4_SIG_MAGIC]
 
 
+def librsyncs_delta(new, sig) -> bytes:
+    """The delta librsync's own job writes (the fast engine's reference)."""
+    before = librsync.delta_engine()
+    librsync._rsync._use_delta_engine("librsync")
+    try:
+        return librsync.delta(new, sig).read()
+    finally:
+        librsync._rsync._use_delta_engine(before)
+
+
 def split_points(fdp, n: int, most: int = 8) -> list[int]:
     """A few cut points in range(n), chosen by the fuzzer."""
     cuts = sorted(fdp.ConsumeIntInRange(0, n) for _ in range(fdp.ConsumeIntInRange(0, most)))

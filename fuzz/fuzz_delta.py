@@ -4,7 +4,8 @@
 The input chooses an old file, a new file (the old one edited), signature
 parameters and how the new file is cut for a streaming DeltaJob.  Whatever
 they are, patch(old, delta(new, signature(old))) must give back new, and the
-one-shot and streamed deltas must be identical.  Run with fuzz/run.sh.
+one-shot and streamed deltas must be identical, and identical to what
+librsync's own delta job writes.  Run with fuzz/run.sh.
 """
 
 import sys
@@ -12,7 +13,7 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from _common import MAGICS, librsync, pieces, split_points
+    from _common import MAGICS, librsync, librsyncs_delta, pieces, split_points
 
 
 def TestOneInput(data: bytes) -> None:
@@ -36,6 +37,8 @@ def TestOneInput(data: bytes) -> None:
         d2 = b"".join(job.update(p) for p in pieces(new, cuts)) + job.finish()
     if d != d2:
         raise AssertionError("one-shot and streamed deltas differ")
+    if d != librsyncs_delta(new, sig):
+        raise AssertionError("the delta engine's bytes differ from librsync's job's")
     out = librsync.patch(old, d).read()
     if out != new:
         raise AssertionError(f"round trip failed: {len(out)} bytes instead of {len(new)}")

@@ -13,7 +13,7 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from _common import BASIS, EXPECTED, librsync, pieces, split_points
+    from _common import BASIS, EXPECTED, librsync, librsyncs_delta, pieces, split_points
 
 NEW = BASIS[:5000] + b"inserted" + BASIS[5000:12000] + BASIS[13000:]
 #: Bounds what a hostile signature may make the loader allocate.
@@ -47,6 +47,9 @@ def TestOneInput(data: bytes) -> None:
         d = librsync.delta(NEW, sig).read()
     except EXPECTED:
         return
+    # A hostile signature too: the delta engine decides as librsync's job.
+    if d != librsyncs_delta(NEW, sig):
+        raise AssertionError("the delta engine's bytes differ from librsync's job's")
     # Patching against BASIS must never crash; it reproduces NEW only when
     # the signature really describes BASIS, which a mutated one may not.
     try:

@@ -49,6 +49,8 @@ from ._rsync import (
     blake2b_implementation as blake2b_implementation,
     signature_engine as signature_engine,
     signature_engines as signature_engines,
+    delta_engine as delta_engine,
+    delta_engines as delta_engines,
 )
 
 RS_JOB_BLOCKSIZE: Final[int]

@@ -132,6 +132,9 @@ cdef extern from "_sigjob.h" nogil:
     int lrs_sig_engine_hash(int engine, int md4, const unsigned char **inputs,
                             int n, size_t length, unsigned char *out)
 
+cdef extern from "_deltajob.h" nogil:
+    lrs_job *lrs_deltajob_begin(const C.rs_signature_t *sig, int engine)
+
 cdef extern from "_sigbytes.h" nogil:
     size_t lrs_signature_size(const C.rs_signature *sig)
     void lrs_signature_write(const C.rs_signature *sig, unsigned char *out)
@@ -498,6 +501,43 @@ def _select_signature_engine():
 
 
 _select_signature_engine()
+
+
+# -- delta engines (_deltajob.h) ---------------------------------------------
+
+# The delta search new delta jobs use: librsync's job (delta.c), kept
+# reachable for comparison, or ours, which makes the same decisions with a
+# faster scan loop and writes the same bytes.
+_DELTA_ENGINES = ("librsync", "fast")
+cdef bint _fast_delta = True
+
+
+def delta_engines():
+    """Names of the delta engines: ``"librsync"`` (librsync's own search,
+    which looks every byte up in the signature) and ``"fast"`` (this
+    package's scan loop in front of the same lookup).  Both write the same
+    bytes."""
+    return list(_DELTA_ENGINES)
+
+
+def delta_engine():
+    """The engine of :func:`delta_engines` that new delta jobs use:
+    ``"fast"``, unless the ``LIBRSYNC_DELTA_ENGINE`` environment variable
+    named another at import."""
+    return "fast" if _fast_delta else "librsync"
+
+
+def _use_delta_engine(str name not None):
+    """Make new delta jobs use the named engine (tests and benchmarks; jobs
+    already running keep theirs)."""
+    global _fast_delta
+    if name not in _DELTA_ENGINES:
+        raise ValueError(f"no delta engine named {name!r} "
+                         f"(there are {', '.join(_DELTA_ENGINES)})")
+    _fast_delta = name == "fast"
+
+
+_use_forced("LIBRSYNC_DELTA_ENGINE", _use_delta_engine)
 
 
 cdef object _make_error(int code, str detail=None):
@@ -1474,7 +1514,13 @@ cdef class DeltaJob(_Job):
         fields = signature._fields()
         self.signature = signature
         self._min_window = 2 * (<size_t>fields.block_len + MAX_DELTA_CMD)
-        self._job = lrs_wrap_rs_job(C.rs_delta_begin(signature._sig))
+        if _fast_delta and fields.count > 0:
+            # Runs of matches are confirmed with the signature engine's
+            # multi-buffer kernels (none for librsync's own job).
+            self._job = lrs_deltajob_begin(signature._sig, _sig_engine)
+        else:
+            # No blocks: librsync's job writes the all-literal delta.
+            self._job = lrs_wrap_rs_job(C.rs_delta_begin(signature._sig))
         if self._job is NULL:
             raise MemoryError()
 

@@ -14,7 +14,7 @@
 #      and code-generation flags.
 #      Upstream's pristine files may warn (counted, never fatal: we don't
 #      patch them); any error fails.
-#   2. our own C -- vendor/config/config.h, librsync/_guards.h,
+#   2. our own C -- vendor/config/config.h, librsync/_guards.h, _deltajob.h,
 #      librsync/_blake2.h (which defines the blake2b_* functions librsync
 #      calls, so the links below need it), librsync/_sigjob.h and the SIMD
 #      kernels of librsync/_simd/ the target gets (SIMD_X86_SOURCES with
@@ -24,7 +24,8 @@
 #                       every function it claims exists, and static asserts
 #                       of the sizes and byte order it states; then
 #                       librsync.h + _guards.h, as the library sees them.
-#        ours_guards.c  librsync.h + _guards.h + _blake2.h + _sigjob.h without config.h, as the
+#        ours_guards.c  librsync.h + _guards.h + _blake2.h + _sigjob.h + _deltajob.h
+#                       without config.h, as the
 #                       Cython translation unit sees them.
 #   3. the object files' headers are checked for the target's format and CPU.
 #   4. every target but zig's x86_64-windows-gnu links all its objects into
@@ -273,6 +274,7 @@ cat >"$WORK/ours_guards.c" <<'EOF'
 #include "_guards.h"
 #include "_blake2.h"
 #include "_sigjob.h"
+#include "_deltajob.h"
 long lrs_check_guards(const rs_signature_t *sig, uint32_t *weak);
 long lrs_check_guards(const rs_signature_t *sig, uint32_t *weak)
 {
@@ -316,6 +318,32 @@ int lrs_check_sigjob(const unsigned char *in, size_t len, unsigned char *out)
         b.avail_out = 16 * 32;
         r += (int)lrs_job_iter(job, &b);
         r += (int)lrs_job_statistics(job)->sig_blocks;
+        lrs_job_free(job);
+    }
+    return r;
+}
+/* _deltajob.h as _rsync.pyx uses it, with each engine's kernels. */
+int lrs_check_deltajob(const rs_signature_t *sig, const unsigned char *in, size_t len,
+                       unsigned char *out, size_t out_len);
+int lrs_check_deltajob(const rs_signature_t *sig, const unsigned char *in, size_t len,
+                       unsigned char *out, size_t out_len)
+{
+    rs_buffers_t b;
+    int i, r = 0;
+    for (i = -1; i < lrs_sig_engine_count(); i++) {
+        lrs_job *job;
+        if (i >= 0 && !lrs_sig_engine_supported(i))
+            continue;
+        job = lrs_deltajob_begin(sig, i);
+        if (job == NULL)
+            return -1;
+        b.next_in = (char *)in;
+        b.avail_in = len;
+        b.eof_in = 1;
+        b.next_out = (char *)out;
+        b.avail_out = out_len;
+        r += (int)lrs_job_iter(job, &b);
+        r += (int)lrs_job_statistics(job)->lit_cmds;
         lrs_job_free(job);
     }
     return r;
