@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 import librsync
 from librsync import _rsync
@@ -139,8 +139,8 @@ def test_same_bytes_as_librsyncs_job(engines, magic, sig_engine, case):
     if case == "repetitive":
         old = _repetitive(rnd, 100_000) + new[:5000]
     for block, strong in ((2048, 0), (256, 8), (7, 3), (1, 2)):
-        if block == 1 and case in ("unrelated", "appended"):
-            continue  # a lookup per byte through librsync: slow, and covered below
+        if block == 1 and case != "repetitive":
+            continue  # a block per byte of 300 kB: slow; covered by the shorter inputs
         sig = _sig(old, block, _strong(magic, strong), magic)
         want = _delta("librsync", new, sig)
         got = _delta("fast", new, sig, sig_engine=sig_engine)
@@ -148,7 +148,6 @@ def test_same_bytes_as_librsyncs_job(engines, magic, sig_engine, case):
         assert _patch(old, got) == new
 
 
-@settings(max_examples=300)
 @given(old=st.binary(max_size=6000), edits=st.integers(0, 6),
        block=st.integers(1, 700), strong=st.integers(1, 32),
        magic=st.sampled_from(MAGICS), sig_engine=st.sampled_from(SIG_ENGINES),
