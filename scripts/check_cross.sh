@@ -292,13 +292,24 @@ int lrs_check_blake2(const uint8_t *in, size_t len, uint8_t *out)
             chosen = i;
     return lrs_blake2b_select(chosen) + lrs_blake2b_selected();
 }
+/* One call of a job over all of in, at the end of the input. */
+static int lrs_check_run(lrs_job *job, const unsigned char *in, size_t len,
+                         unsigned char *out, size_t out_len)
+{
+    rs_buffers_t b;
+    b.next_in = (char *)in;
+    b.avail_in = len;
+    b.eof_in = 1;
+    b.next_out = (char *)out;
+    b.avail_out = out_len;
+    return (int)lrs_job_iter(job, &b);
+}
 /* _sigjob.h as _rsync.pyx uses it: every engine the target has, so the link
    below resolves each kernel it names. */
 int lrs_check_sigjob(const unsigned char *in, size_t len, unsigned char *out);
 int lrs_check_sigjob(const unsigned char *in, size_t len, unsigned char *out)
 {
     const unsigned char *lanes[16];
-    rs_buffers_t b;
     int i, k, r = 0;
     for (k = 0; k < 16; k++)
         lanes[k] = in;
@@ -311,12 +322,7 @@ int lrs_check_sigjob(const unsigned char *in, size_t len, unsigned char *out)
         job = lrs_sigjob_begin(i, 2048, 8, RS_RK_BLAKE2_SIG_MAGIC);
         if (job == NULL)
             return -1;
-        b.next_in = (char *)in;
-        b.avail_in = len;
-        b.eof_in = 1;
-        b.next_out = (char *)out;
-        b.avail_out = 16 * 32;
-        r += (int)lrs_job_iter(job, &b);
+        r += lrs_check_run(job, in, len, out, 16 * 32);
         r += (int)lrs_job_statistics(job)->sig_blocks;
         lrs_job_free(job);
     }
@@ -328,7 +334,6 @@ int lrs_check_deltajob(const rs_signature_t *sig, const unsigned char *in, size_
 int lrs_check_deltajob(const rs_signature_t *sig, const unsigned char *in, size_t len,
                        unsigned char *out, size_t out_len)
 {
-    rs_buffers_t b;
     int i, r = 0;
     for (i = -1; i < lrs_sig_engine_count(); i++) {
         lrs_job *job;
@@ -337,12 +342,7 @@ int lrs_check_deltajob(const rs_signature_t *sig, const unsigned char *in, size_
         job = lrs_deltajob_begin(sig, i);
         if (job == NULL)
             return -1;
-        b.next_in = (char *)in;
-        b.avail_in = len;
-        b.eof_in = 1;
-        b.next_out = (char *)out;
-        b.avail_out = out_len;
-        r += (int)lrs_job_iter(job, &b);
+        r += lrs_check_run(job, in, len, out, out_len);
         r += (int)lrs_job_statistics(job)->lit_cmds;
         lrs_job_free(job);
     }

@@ -7,6 +7,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -88,6 +89,35 @@ def run_rdiff(rdiff):
         return subprocess.run([rdiff, *args], **kwargs)
 
     return run
+
+
+def engine_in_child(function: str, **env: str) -> subprocess.CompletedProcess:
+    """``librsync.<function>()`` as a fresh process importing this librsync
+    reports it, with ``env`` added to its environment and every warning
+    shown (engines are chosen at import, so a choice forced by the
+    environment shows only there)."""
+    full = child_env()
+    full.update(env)
+    return subprocess.run(
+        [sys.executable, "-W", "always", "-c",
+         f"import librsync; print(librsync.{function}())"],
+        capture_output=True, text=True, check=True, cwd=CHILD_CWD, env=full)
+
+
+def run_job(job, data: bytes, chunks: list[int] | None = None, out_size: int = 0) -> bytes:
+    """All of a driver job's output for ``data``: in one ``finish``, or fed
+    in pieces of the ``chunks`` lengths (the rest to ``finish``), with an
+    output buffer of ``out_size`` bytes if given."""
+    if out_size:
+        job._set_output_size(out_size)
+    if chunks is None:
+        return job.finish(data)
+    out, pos = [], 0
+    for n in chunks:
+        out.append(job.update(data[pos:pos + n]))
+        pos += n
+    out.append(job.finish(data[pos:]))
+    return b"".join(out)
 
 
 def make_data(size: int, seed: int = 0) -> bytes:

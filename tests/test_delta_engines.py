@@ -9,8 +9,6 @@ from __future__ import annotations
 import io
 import os
 import random
-import subprocess
-import sys
 
 import pytest
 from hypothesis import given, strategies as st
@@ -18,7 +16,7 @@ from hypothesis import given, strategies as st
 import librsync
 from librsync import _rsync
 
-from conftest import CHILD_CWD, child_env, make_data, mutate
+from conftest import engine_in_child, make_data, mutate, run_job
 
 MAGICS = [librsync.RS_RK_BLAKE2_SIG_MAGIC, librsync.RS_BLAKE2_SIG_MAGIC,
           librsync.RS_RK_MD4_SIG_MAGIC, librsync.RS_MD4_SIG_MAGIC]
@@ -48,17 +46,7 @@ def _delta(engine: str, new: bytes, sig: bytes, chunks: list[int] | None = None,
     _rsync._use_delta_engine(engine)
     if sig_engine is not None:
         _rsync._use_signature_engine(sig_engine)
-    job = _rsync.DeltaJob(librsync.load_signature(sig))
-    if out_size:
-        job._set_output_size(out_size)
-    if chunks is None:
-        return job.finish(new)
-    out, pos = [], 0
-    for n in chunks:
-        out.append(job.update(new[pos:pos + n]))
-        pos += n
-    out.append(job.finish(new[pos:]))
-    return b"".join(out)
+    return run_job(_rsync.DeltaJob(librsync.load_signature(sig)), new, chunks, out_size)
 
 
 def _patch(old: bytes, delta: bytes) -> bytes:
@@ -85,30 +73,17 @@ def test_engines_listed_and_fast_selected():
     assert librsync.delta_engines() == ["librsync", "fast"]
     assert librsync.delta_engine() in librsync.delta_engines()
     if "LIBRSYNC_DELTA_ENGINE" not in os.environ:
-        out = subprocess.run(
-            [sys.executable, "-c", "import librsync; print(librsync.delta_engine())"],
-            capture_output=True, text=True, check=True, cwd=CHILD_CWD,
-            env=child_env()).stdout.strip()
-        assert out == "fast"
+        assert engine_in_child("delta_engine").stdout.strip() == "fast"
 
 
 @pytest.mark.parametrize("engine", ["librsync", "fast"])
 def test_environment_variable_forces_an_engine(engine):
-    env = child_env()
-    env["LIBRSYNC_DELTA_ENGINE"] = engine
-    out = subprocess.run(
-        [sys.executable, "-c", "import librsync; print(librsync.delta_engine())"],
-        capture_output=True, text=True, check=True, cwd=CHILD_CWD, env=env).stdout
+    out = engine_in_child("delta_engine", LIBRSYNC_DELTA_ENGINE=engine).stdout
     assert out.strip() == engine
 
 
 def test_unknown_engine_in_environment_warns_and_falls_back():
-    env = child_env()
-    env["LIBRSYNC_DELTA_ENGINE"] = "no-such-engine"
-    proc = subprocess.run(
-        [sys.executable, "-W", "always", "-c",
-         "import librsync; print(librsync.delta_engine())"],
-        capture_output=True, text=True, check=True, cwd=CHILD_CWD, env=env)
+    proc = engine_in_child("delta_engine", LIBRSYNC_DELTA_ENGINE="no-such-engine")
     assert "LIBRSYNC_DELTA_ENGINE ignored" in proc.stderr
     assert proc.stdout.strip() == "fast"
 

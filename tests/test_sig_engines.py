@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import subprocess
-import sys
 
 import pytest
 from hypothesis import given, strategies as st
@@ -18,7 +16,7 @@ from hypothesis import given, strategies as st
 import librsync
 from librsync import _rsync
 
-from conftest import CHILD_CWD, child_env, make_data
+from conftest import engine_in_child, make_data, run_job
 
 ENGINES = librsync.signature_engines()
 # The engines of this package (librsync's own job is the reference).
@@ -41,17 +39,7 @@ def engine_switch():
 def _sig(engine: str, data: bytes, block: int, strong: int, magic: int,
          chunks: list[int] | None = None, out_size: int = 0) -> bytes:
     _rsync._use_signature_engine(engine)
-    job = _rsync.SignatureJob(block, strong, magic)
-    if out_size:
-        job._set_output_size(out_size)
-    if chunks is None:
-        return job.finish(data)
-    out, pos = [], 0
-    for n in chunks:
-        out.append(job.update(data[pos:pos + n]))
-        pos += n
-    out.append(job.finish(data[pos:]))
-    return b"".join(out)
+    return run_job(_rsync.SignatureJob(block, strong, magic), data, chunks, out_size)
 
 
 def _strong(magic: int, strong: int) -> int:
@@ -64,30 +52,18 @@ def test_engines_listed_and_one_selected():
     assert set(ENGINES) <= {"librsync", *LANES}
     # Selected by default: the widest kernels (the last listed).
     if "LIBRSYNC_SIGNATURE_ENGINE" not in os.environ:
-        out = subprocess.run(
-            [sys.executable, "-c", "import librsync; print(librsync.signature_engine())"],
-            capture_output=True, text=True, check=True, cwd=CHILD_CWD,
-            env=child_env()).stdout.strip()
+        out = engine_in_child("signature_engine").stdout.strip()
         assert out == ENGINES[-1]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_environment_variable_forces_an_engine(engine):
-    env = child_env()
-    env["LIBRSYNC_SIGNATURE_ENGINE"] = engine
-    out = subprocess.run(
-        [sys.executable, "-c", "import librsync; print(librsync.signature_engine())"],
-        capture_output=True, text=True, check=True, cwd=CHILD_CWD, env=env).stdout
+    out = engine_in_child("signature_engine", LIBRSYNC_SIGNATURE_ENGINE=engine).stdout
     assert out.strip() == engine
 
 
 def test_unknown_engine_in_environment_warns_and_falls_back():
-    env = child_env()
-    env["LIBRSYNC_SIGNATURE_ENGINE"] = "no-such-engine"
-    proc = subprocess.run(
-        [sys.executable, "-W", "always", "-c",
-         "import librsync; print(librsync.signature_engine())"],
-        capture_output=True, text=True, check=True, cwd=CHILD_CWD, env=env)
+    proc = engine_in_child("signature_engine", LIBRSYNC_SIGNATURE_ENGINE="no-such-engine")
     assert "LIBRSYNC_SIGNATURE_ENGINE ignored" in proc.stderr
     assert "no-such-engine" in proc.stderr
     assert proc.stdout.strip() == ENGINES[-1]
