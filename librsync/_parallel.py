@@ -33,8 +33,8 @@ from ._format import COPY as _COPY
 from .exceptions import RS_INTERNAL_ERROR, error_for_code
 
 # Segment sizes: large enough that per-job set-up and seams are negligible,
-# small enough to bound memory at (threads + 1) segments (1 GiB with
-# threads=2: about 55 MiB peak RSS, bench/RESULTS.md (e)).
+# small enough to bound memory at (threads + 1) segments, recycled (1 GiB
+# with threads=2: 47-50 MiB peak RSS, bench/RESULTS.md (e)).
 SIGNATURE_SEGMENT = 8 << 20
 DELTA_SEGMENT = 8 << 20
 # A seam is not re-scanned when its region would be larger than this (e.g.
@@ -541,8 +541,20 @@ class ParallelDeltaJob:
             out = job.finish(piece)
             return out, job.stats
 
+        spare: List[bytearray] = []
+
+        def consume(piece: memoryview, result: Tuple[bytes, Any]) -> None:
+            joiner.add(piece, result)
+            # The joiner keeps no view of the segment (its commands hold the
+            # worker's delta bytes): the next one may be read into it, so the
+            # threaded delta reuses threads + 1 buffers instead of allocating
+            # (and faulting in) a fresh 8 MiB one per segment.
+            if isinstance(piece.obj, bytearray) and len(piece.obj) == segment:
+                spare.append(piece.obj)
+            piece.release()
+
         with _as_view(source) as src:
-            _ordered_map(body, _segments(src, segment), self.threads, joiner.add)
+            _ordered_map(body, _segments(src, segment, spare), self.threads, consume)
         joiner.finish()
         n = joiner.counts
         self._stats = _rsync.make_stats(

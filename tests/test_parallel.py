@@ -58,14 +58,9 @@ def test_parallel_signature_from_unseekable_file():
     assert got == librsync.signature(OLD, block_size=2048).read()
 
 
-@pytest.mark.parametrize("threads", [2, 3])
-def test_parallel_signature_from_file_reuses_segment_buffers(tmp_path, threads, monkeypatch):
-    """Segments read from a file go into recycled buffers: the output must
-    not change when a buffer is refilled after its worker is done, and
-    only about threads + 2 buffers are ever allocated for 48 segments."""
-    path = tmp_path / "old"
-    path.write_bytes(OLD)
-    made = []
+def _count_segment_buffers(monkeypatch) -> list:
+    """The distinct buffers _segments hands out from now on."""
+    made: list = []
     real = _parallel._segments
 
     def counting(source, size, spare=None):
@@ -75,10 +70,38 @@ def test_parallel_signature_from_file_reuses_segment_buffers(tmp_path, threads, 
             yield piece
 
     monkeypatch.setattr(_parallel, "_segments", counting)
+    return made
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_parallel_signature_from_file_reuses_segment_buffers(tmp_path, threads, monkeypatch):
+    """Segments read from a file go into recycled buffers: the output must
+    not change when a buffer is refilled after its worker is done, and
+    only about threads + 2 buffers are ever allocated for 48 segments."""
+    path = tmp_path / "old"
+    path.write_bytes(OLD)
+    made = _count_segment_buffers(monkeypatch)
     with open(path, "rb") as f:
         got = librsync.signature(f, block_size=256, threads=threads).read()
     assert got == librsync.signature(OLD, block_size=256).read()
     assert len(made) <= threads + 2
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_parallel_delta_from_file_reuses_segment_buffers(tmp_path, threads, monkeypatch):
+    """The same for the threaded delta: the joiner keeps nothing of a
+    segment once it has taken its commands (seams are re-scanned from a
+    copy), so a refilled buffer cannot change the delta."""
+    path = tmp_path / "new"
+    path.write_bytes(NEW)
+    sig = librsync.signature(OLD, block_size=256).read()
+    want = librsync.delta(NEW, sig, threads=threads).read()
+    made = _count_segment_buffers(monkeypatch)
+    with open(path, "rb") as f:
+        got = librsync.delta(f, sig, threads=threads).read()
+    assert got == want
+    assert len(made) <= threads + 2
+    assert librsync.patch(OLD, got).read() == NEW
 
 
 def test_parallel_signature_stats():
