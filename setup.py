@@ -217,6 +217,7 @@ def extensions():
                  os.path.join("librsync", "_jobs.h"),
                  os.path.join("librsync", "_sigjob.h"),
                  os.path.join("librsync", "_deltajob.h"),
+                 os.path.join("librsync", "_directcopy.h"),
                  os.path.join("librsync", "_simd", "mbhash.h")],
     )
     return cythonize(

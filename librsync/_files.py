@@ -403,8 +403,13 @@ class open_sink:
     A class for the same reason as :class:`open_source`.
     """
 
-    __slots__ = ("write", "result", "_kind", "_file", "_start", "_tmp", "_dest", "_mode")
+    __slots__ = ("write", "result", "direct_fd", "_kind", "_file", "_start", "_tmp", "_dest",
+                 "_mode")
     write: Callable[[Any], object]
+    # A descriptor that receives the output unbuffered at its offset, as
+    # ``write`` does (a path's temporary file, or the caller's io.FileIO):
+    # a patch job may then copy from its basis file to it in the kernel.
+    direct_fd: int | None
     _file: Any
     _kind: int  # 0 spooled (None), 1 path, 2 the caller's file object
     _start: int | None
@@ -414,6 +419,7 @@ class open_sink:
 
     def __init__(self, obj: object, what: str) -> None:
         self.result = obj
+        self.direct_fd = None
         if type(obj) is io.BytesIO:
             # The usual in-memory output: its write() always takes everything,
             # so it needs neither the checks nor the short-write loop below.
@@ -438,7 +444,10 @@ class open_sink:
                 self._mode = None
             fd, self._tmp = _create_temp(self._dest)
             try:
-                self._file = open(fd, "wb")
+                # Unbuffered: the driver writes large chunks, and a patch
+                # job may write to fd itself between them.
+                self._file = open(fd, "wb", buffering=0)
+                self.direct_fd = fd
             except BaseException:
                 os.close(fd)
                 self._remove_temp()
@@ -453,6 +462,8 @@ class open_sink:
             self._kind = 2
             self._file = obj
             self._start = _tell_if_seekable(obj)
+            if type(obj) is io.FileIO and "a" not in obj.mode:
+                self.direct_fd = obj.fileno()
         self.write = _writer_for(self._file)
 
     def __enter__(self) -> "open_sink":
@@ -464,6 +475,10 @@ class open_sink:
         output step in one call (a 4 KiB signature takes about 10 us, so the
         two calls of the ``with`` protocol are worth saving)."""
         try:
+            if self.direct_fd is not None:
+                direct = getattr(job, "_set_direct_output", None)
+                if direct is not None:
+                    direct(self.direct_fd)
             job.run(source, self.write)
             if stats is not None:
                 stats(job.stats)

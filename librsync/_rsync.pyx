@@ -132,6 +132,12 @@ cdef extern from "_sigjob.h" nogil:
     int lrs_sig_engine_hash(int engine, int md4, const unsigned char **inputs,
                             int n, size_t length, unsigned char *out)
 
+cdef extern from "_directcopy.h" nogil:
+    int LRS_HAVE_COPY_FILE_RANGE
+    int LRS_DC_UNSUPPORTED, LRS_DC_COPIED, LRS_DC_PAST_END, LRS_DC_WRITE_FAILED
+    int lrs_direct_copy(int in_fd, long long pos, size_t *len, int out_fd,
+                        const char *pending, size_t pending_len, int *err)
+
 cdef extern from "_deltajob.h" nogil:
     lrs_job *lrs_deltajob_begin(const C.rs_signature_t *sig, int engine)
 
@@ -633,6 +639,9 @@ cdef class _Job:
     cdef bytearray _outbuf
     cdef char *_outp
     cdef size_t _outsize
+    # Bytes at the start of the output buffer that a patch job's copy
+    # callback has already written to the output file itself (_directcopy.h).
+    cdef size_t _written
     cdef size_t _want_outsize
     cdef size_t _min_window
     cdef bytearray _pending
@@ -833,6 +842,7 @@ cdef class _Job:
 
     cdef int _emit(self, object write, size_t produced) except -1:
         cdef object view
+        cdef size_t written = self._written
         if self._max_out >= 0 and self._out_bytes + <long long>produced > self._max_out:
             raise LimitExceededError(
                 f"output would exceed max_length={self._max_out} bytes")
@@ -840,7 +850,9 @@ cdef class _Job:
         if write is None:
             self._collected.append(PyBytes_FromStringAndSize(self._outp, produced))
             return 0
-        view = PyMemoryView_FromMemory(self._outp, produced, PyBUF_READ)
+        if written >= produced:
+            return 0
+        view = PyMemoryView_FromMemory(self._outp + written, produced - written, PyBUF_READ)
         try:
             write(view)
         finally:
@@ -867,6 +879,7 @@ cdef class _Job:
         while True:
             self._bufs.next_out = self._outp
             self._bufs.avail_out = self._outsize
+            self._written = 0
             before_in = self._bufs.avail_in
             with nogil:
                 r = lrs_job_iter(self._job, &self._bufs)
@@ -1554,12 +1567,19 @@ cdef struct Basis:
     int os_errno            # pread failure
     bint past_end           # a COPY asked for bytes beyond the basis
     C.rs_long_t past_end_pos
+    # BASIS_FD with an output file: COPYs go file to file (_directcopy.h).
+    int out_fd              # -1: no
+    int out_errno           # writing the output failed
+    char **out_start        # the job's output buffer ...
+    size_t *out_written     # ... and how much of it is already written
+    long long direct_bytes  # copied file to file (for tests)
 
 
 cdef C.rs_result _copy_cb(void *opaque, C.rs_long_t pos, size_t *len,
                           void **buf) noexcept nogil:
     cdef Basis *b = <Basis *>opaque
     cdef Py_ssize_t n
+    cdef int r
     if b.kind == BASIS_MEMORY:
         if pos >= b.size:
             # Not RS_DONE with 0 bytes: librsync would call again forever.
@@ -1570,6 +1590,11 @@ cdef C.rs_result _copy_cb(void *opaque, C.rs_long_t pos, size_t *len,
             len[0] = <size_t>(b.size - pos)
         buf[0] = <void *>(b.data + pos)
         return C.RS_DONE
+    if b.kind == BASIS_FD and b.out_fd >= 0:
+        r = _copy_direct(b, pos, len, buf)
+        if r >= 0:
+            return <C.rs_result>r
+        b.out_fd = -1  # not for these files: pread from now on
     if b.kind == BASIS_FD:
         # pread fails with EINVAL when offset + length passes the largest
         # file offset, and a hostile delta can put a COPY anywhere.  No file
@@ -1596,6 +1621,34 @@ cdef C.rs_result _copy_cb(void *opaque, C.rs_long_t pos, size_t *len,
         len[0] = <size_t>n
         return C.RS_DONE
     return _copy_from_pyfile(b, pos, len, buf)
+
+
+cdef int _copy_direct(Basis *b, C.rs_long_t pos, size_t *len, void **buf) noexcept nogil:
+    """A COPY from the basis file straight to the output file: an rs_result,
+    or -1 to do it with pread instead (rs_results are >= 0).  The output bytes the
+    job produced before this COPY are written first, in order; the buffer
+    region the job thinks it was given stays unwritten, and the driver is
+    told to skip it."""
+    cdef char *start = b.out_start[0] + b.out_written[0]
+    cdef size_t pending = <char *>buf[0] - start
+    cdef int err = 0
+    cdef int r
+    if pos < 0:
+        return -1
+    r = lrs_direct_copy(b.fd, pos, len, b.out_fd, start, pending, &err)
+    if r == LRS_DC_WRITE_FAILED:
+        b.out_errno = err
+        return C.RS_IO_ERROR
+    b.out_written[0] += pending
+    if r == LRS_DC_COPIED:
+        b.out_written[0] += len[0]
+        b.direct_bytes += <long long>len[0]
+        return C.RS_DONE
+    if r == LRS_DC_PAST_END:
+        b.past_end = True
+        b.past_end_pos = pos
+        return C.RS_INPUT_ENDED
+    return -1
 
 
 cdef C.rs_result _copy_from_pyfile(Basis *b, C.rs_long_t pos, size_t *len,
@@ -1648,6 +1701,10 @@ cdef class PatchJob(_Job):
                 raise ValueError(f"max_length must be >= 0, not {max_length}")
             self._max_out = max_length
         self._basis.owner = <PyObject *>self
+        self._basis.out_fd = -1
+        self._basis.direct_bytes = 0
+        self._basis.out_start = &self._outp
+        self._basis.out_written = &self._written
         try:
             if PyObject_CheckBuffer(basis):
                 PyObject_GetBuffer(basis, &self._basis_view, PyBUF_SIMPLE)
@@ -1697,7 +1754,27 @@ cdef class PatchJob(_Job):
         len[0] = <size_t>n
         return C.RS_DONE
 
+    def _set_direct_output(self, int fd):
+        """Let COPY commands go from the basis file straight to the output
+        file ``fd`` (copy_file_range on Linux), when the basis is a file
+        read by descriptor.  Only for an output that ``fd`` writes
+        unbuffered, at its current offset, and that this job's ``write``
+        writes to in the same way; the driver writes the rest around the
+        copies, in order.  Elsewhere a no-op."""
+        if self._state != ST_RUNNING or self._out_bytes:
+            raise ValueError("set the direct output before the job has written")
+        if LRS_HAVE_COPY_FILE_RANGE and self._basis.kind == BASIS_FD and fd >= 0:
+            self._basis.out_fd = fd
+
+    @property
+    def _direct_bytes(self):
+        """Bytes the kernel copied from the basis file to the output file."""
+        return self._basis.direct_bytes
+
     cdef object _error(self, int code):
+        if self._basis.out_errno:
+            _errors.lines = None
+            return OSError(self._basis.out_errno, os.strerror(self._basis.out_errno))
         if self._basis.past_end:
             _errors.lines = None
             return error_for_code(

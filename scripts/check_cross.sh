@@ -25,6 +25,7 @@
 #                       of the sizes and byte order it states; then
 #                       librsync.h + _guards.h, as the library sees them.
 #        ours_guards.c  librsync.h + _guards.h + _blake2.h + _sigjob.h + _deltajob.h
+#                       + _directcopy.h
 #                       without config.h, as the
 #                       Cython translation unit sees them.
 #   3. the object files' headers are checked for the target's format and CPU.
@@ -275,6 +276,7 @@ cat >"$WORK/ours_guards.c" <<'EOF'
 #include "_blake2.h"
 #include "_sigjob.h"
 #include "_deltajob.h"
+#include "_directcopy.h"
 long lrs_check_guards(const rs_signature_t *sig, uint32_t *weak);
 long lrs_check_guards(const rs_signature_t *sig, uint32_t *weak)
 {
@@ -327,6 +329,21 @@ int lrs_check_sigjob(const unsigned char *in, size_t len, unsigned char *out)
         lrs_job_free(job);
     }
     return r;
+}
+/* _directcopy.h as _rsync.pyx uses it (a stub where the target has no
+   copy_file_range). */
+int lrs_check_directcopy(int in_fd, int out_fd, size_t *len, const char *p, size_t n);
+int lrs_check_directcopy(int in_fd, int out_fd, size_t *len, const char *p, size_t n)
+{
+    int err = 0;
+    return lrs_direct_copy(in_fd, 0, len, out_fd, p, n, &err) + err;
+}
+/* _sigbytes.h (which _deltajob.h includes) as _rsync.pyx uses it. */
+size_t lrs_check_sigbytes(const rs_signature_t *sig, unsigned char *out);
+size_t lrs_check_sigbytes(const rs_signature_t *sig, unsigned char *out)
+{
+    lrs_signature_write(sig, out);
+    return lrs_signature_size(sig);
 }
 /* _deltajob.h as _rsync.pyx uses it, with each engine's kernels. */
 int lrs_check_deltajob(const rs_signature_t *sig, const unsigned char *in, size_t len,
