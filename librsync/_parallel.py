@@ -492,8 +492,13 @@ class _DeltaJoiner:
         c = _output_len(right[:first])
         head = min(right[first].length, self.sig.block_len) if first < len(right) else 0
         left_len = _output_len(self.held[last + 1:])
-        if left_len + c + head > MAX_SEAM_RESCAN or (left_len == 0 and c == 0):
-            return  # too long to re-scan, or no literal at the seam to improve
+        if left_len == 0 or left_len + c + head > MAX_SEAM_RESCAN:
+            # Nothing of the left side is held (it ended in a COPY, or was
+            # written out): re-scanning the right side's start alone finds
+            # what its worker found from the same offset.  (Unrelated data
+            # used to re-scan every whole segment here, serially.)  Or too
+            # long to re-scan.
+            return
         left_literals = b"".join(bytes(c.raw[len(c.raw) - c.length:])  # type: ignore[index, arg-type]
                                  for c in self.held[last + 1:])
         region = left_literals + bytes(right_data[:c + head])

@@ -104,6 +104,47 @@ def test_parallel_delta_from_file_reuses_segment_buffers(tmp_path, threads, monk
     assert librsync.patch(OLD, got).read() == NEW
 
 
+def _count_seam_rescans(monkeypatch) -> list:
+    """Seams the joiner re-scans (each a DeltaJob made in the main thread,
+    where the workers' jobs are made in the pool's threads)."""
+    import threading
+    from librsync import _rsync as real
+    rescans: list = []
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def DeltaJob(self, sig):
+            if threading.current_thread() is threading.main_thread():
+                rescans.append(sig)
+            return real.DeltaJob(sig)
+
+    monkeypatch.setattr(_parallel, "_rsync", Counting())
+    return rescans
+
+
+def test_unrelated_data_is_not_rescanned_at_every_seam(monkeypatch):
+    # Nothing of a seam's left side is held when it was all literals
+    # (written out) or ended in a COPY: re-scanning the right side alone
+    # would only repeat its worker's search, serially in the main thread.
+    sig = librsync.load_signature(librsync.signature(OLD, block_size=1024))
+    new = make_data(len(OLD), seed=43)
+    rescans = _count_seam_rescans(monkeypatch)
+    got = librsync.delta(new, sig, threads=2).read()
+    assert rescans == []
+    assert librsync.patch(OLD, got).read() == new
+    assert len(got) <= len(librsync.delta(new, sig).read()) * 1.01
+
+
+def test_seams_with_literals_on_both_sides_are_still_rescanned(monkeypatch):
+    sig = librsync.load_signature(librsync.signature(OLD, block_size=1024))
+    rescans = _count_seam_rescans(monkeypatch)
+    got = librsync.delta(NEW, sig, threads=2).read()
+    assert rescans, "edited data has seams inside literal runs"
+    assert got == librsync.delta(NEW, sig).read()
+
+
 def test_parallel_signature_stats():
     serial, parallel = [], []
     librsync.signature(OLD, stats=serial.append)
