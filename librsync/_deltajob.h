@@ -202,19 +202,22 @@ static void lrs_flush(lrs_deltajob *job)
         lrs_emit_literal(job);
 }
 
+/* The weak sum of n bytes at p, unmixed: the engine's (AVX2) code or
+ * librsync's, bit for bit the same. */
+static inline uint32_t lrs_raw_weak(const lrs_deltajob *job, const unsigned char *p,
+                                    size_t n)
+{
+    return job->weak_fn ? job->weak_fn(p, n)
+        : rs_calc_weak_sum(job->rabinkarp ? RS_RABINKARP : RS_ROLLSUM, p, n);
+}
+
 static void lrs_weak_from_scratch(lrs_deltajob *job, size_t len)
 {
-    const unsigned char *p = job->buf + job->pos;
     job->weak_len = len;
-    if (job->rabinkarp) {
-        job->weak = job->weak_fn ? job->weak_fn(p, len)
-                                 : rs_calc_weak_sum(RS_RABINKARP, p, len);
+    job->weak = lrs_raw_weak(job, job->buf + job->pos, len);
+    if (job->rabinkarp)
         job->mult = len == job->block_len ? job->mult_block
                                           : lrs_pow_u32(RABINKARP_MULT, len);
-    } else {
-        job->weak = job->weak_fn ? job->weak_fn(p, len)
-                                 : rs_calc_weak_sum(RS_ROLLSUM, p, len);
-    }
     job->have_weak = 1;
 }
 
@@ -280,8 +283,7 @@ static inline uint32_t lrs_table_key(uint32_t stored)
 static inline uint32_t lrs_stored_weak(const lrs_deltajob *job, const unsigned char *p,
                                        size_t n)
 {
-    uint32_t w = job->weak_fn ? job->weak_fn(p, n)
-        : rs_calc_weak_sum(job->rabinkarp ? RS_RABINKARP : RS_ROLLSUM, p, n);
+    uint32_t w = lrs_raw_weak(job, p, n);
     return job->rabinkarp ? w : mix32(w);
 }
 

@@ -134,7 +134,7 @@ cdef extern from "_sigjob.h" nogil:
 
 cdef extern from "_directcopy.h" nogil:
     int LRS_HAVE_COPY_FILE_RANGE
-    int LRS_DC_UNSUPPORTED, LRS_DC_COPIED, LRS_DC_PAST_END, LRS_DC_WRITE_FAILED
+    int LRS_DC_COPIED, LRS_DC_PAST_END, LRS_DC_WRITE_FAILED
     int lrs_direct_copy(int in_fd, long long pos, size_t *len, int out_fd,
                         const char *pending, size_t pending_len, int *err)
 
