@@ -1763,7 +1763,10 @@ cdef class PatchJob(_Job):
         copies, in order.  Elsewhere a no-op."""
         if self._state != ST_RUNNING or self._out_bytes:
             raise ValueError("set the direct output before the job has written")
-        if LRS_HAVE_COPY_FILE_RANGE and self._basis.kind == BASIS_FD and fd >= 0:
+        # Not with max_length: the driver checks the limit only after a job
+        # step, by when a direct copy would already be in the file.
+        if (LRS_HAVE_COPY_FILE_RANGE and self._basis.kind == BASIS_FD and fd >= 0
+                and self._max_out < 0):
             self._basis.out_fd = fd
 
     @property

@@ -173,3 +173,20 @@ def test_memory_basis_ignores_direct_output(tmp_path):
 def test_bytesio_and_none_outputs_unchanged(old_path):
     assert librsync.patch(old_path, DELTA, io.BytesIO()).getvalue() == NEW
     assert librsync.patch(old_path, DELTA).read() == NEW
+
+
+def test_max_length_is_kept_to_the_byte_with_a_file_output(tmp_path, old_path):
+    # The limit is checked between job steps; the kernel's copies would land
+    # in the file before that check, so a limited patch reads the basis.
+    limit = len(NEW) // 2
+    out = tmp_path / "new"
+    with open(out, "wb", buffering=0) as o:
+        with pytest.raises(librsync.LimitExceededError):
+            librsync.patch(old_path, DELTA, o, max_length=limit)
+    assert out.stat().st_size <= limit
+    with open(old_path, "rb") as basis, open(tmp_path / "n2", "wb", buffering=0) as o:
+        job = _rsync.PatchJob(basis, len(NEW), fd=basis.fileno())
+        job._set_direct_output(o.fileno())
+        job.run(DELTA, o.write)
+    assert job._direct_bytes == 0
+    assert (tmp_path / "n2").read_bytes() == NEW
