@@ -54,6 +54,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from typing import IO, Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import librsync
@@ -76,7 +77,13 @@ PROTOCOL = 2
 GREETING = "LRSYNC-SERVE"
 TRAILER = "LRSYNC-DONE"
 DEFAULT_RSH = "ssh"
-DEFAULT_REMOTE_CMD = "python3 -m librsync"
+#: ``python3 -m librsync``, except that the remote working directory is not
+#: searched for modules first: a ``runpy.py`` or ``argparse.py`` there (the
+#: remote user's home, say) must not run in place of the standard library's.
+#: (``python3 -P`` does the same from Python 3.11 on; this works on all.)
+DEFAULT_REMOTE_CMD = ("python3 -c 'import sys; sys.path[:1] = sys.path[1:1] "
+                      "if sys.path[:1] == [\"\"] else sys.path[:1]; import runpy; "
+                      "runpy.run_module(\"librsync\", run_name=\"__main__\", alter_sys=True)'")
 
 # rsync's exit statuses, for the tree and remote syncs.
 EXIT_SYNTAX = 1        # syntax or usage error
@@ -94,6 +101,16 @@ EXIT_RSH = 255         # the rsh command (ssh) failed
 _EXIT_WAIT = 10.0
 #: Lines of the remote's stderr kept for the final message.
 _KEEP_LINES = 20
+#: The longest line of the remote's stderr read at once: a longer one is
+#: shown in pieces, so a remote that never ends a line costs no memory.
+_MAX_ERR_LINE = 8192
+#: How long to wait, after a failure, for the thread that forwards the
+#: remote's stderr: an rsh that forked keeps that pipe open after it exits.
+_ERR_WAIT = 2.0
+#: The most blocks a peer's signature may hold when it is loaded whole (a
+#: single-file push): the same bound as a tree stream's signatures, about
+#: 16 TiB of file at the default block sizes and ~230 MiB of memory.
+_MAX_SIG_BLOCKS = 1 << 22
 
 
 class Location(NamedTuple):
@@ -157,8 +174,23 @@ def _stats_dict(st: tree.TreeStats) -> Dict[str, Any]:
 
 
 def _stats_from(d: Any) -> tree.TreeStats:
-    names = {f.name for f in dataclasses.fields(tree.TreeStats)}
-    return tree.TreeStats(**{k: v for k, v in dict(d).items() if k in names})
+    """The TreeStats of a peer's trailer, checked field by field: a peer's
+    numbers are shown and added up, so each must be what it claims to be."""
+    if not isinstance(d, dict):
+        raise ValueError("the statistics are not a JSON object")
+    fields = {f.name: f for f in dataclasses.fields(tree.TreeStats)}
+    got: Dict[str, Any] = {}
+    for key, value in d.items():
+        if key not in fields:
+            continue  # a newer peer's extra numbers
+        if key == "dry_run":
+            if not isinstance(value, bool):
+                raise ValueError(f"{key} is not true or false")
+        elif (not isinstance(value, int) or isinstance(value, bool)
+              or not 0 <= value < 1 << 63):
+            raise ValueError(f"{key} is not a count")
+        got[key] = value
+    return tree.TreeStats(**got)
 
 
 # --- the serve side -------------------------------------------------------------------
@@ -203,10 +235,10 @@ def cmd_serve(opts: argparse.Namespace, args: List[str]) -> int:
             path = opts.receiver
             if opts.file_name is not None and os.path.isdir(path):
                 path = os.path.join(path, opts.file_name)
-            stats = _receive_file(path, inp, out, opts.dry_run, None)
+            stats = _receive_file(path, inp, out, opts.dry_run, None, opts.max_length)
         else:
             stats = _receive(opts.receiver, inp, out, opts.dry_run, opts.checksum,
-                             opts.threads)
+                             opts.threads, opts.delete, opts.max_length)
     except CliError:
         raise
     except BaseException as e:
@@ -217,8 +249,10 @@ def cmd_serve(opts: argparse.Namespace, args: List[str]) -> int:
 
 
 def _receive(path: str, inp: IO[bytes], out: IO[bytes], dry_run: bool, checksum: bool,
-             threads: int) -> tree.TreeStats:
-    """Sign ``path`` onto ``out`` while patching it from ``inp``."""
+             threads: int, delete: bool = False,
+             max_file_size: Optional[int] = None) -> tree.TreeStats:
+    """Sign ``path`` onto ``out`` while patching it from ``inp`` (the
+    pusher's stream, which the signer is safe from: see tree.sync_tree)."""
     sig_error: List[BaseException] = []
 
     def signer() -> None:
@@ -235,7 +269,8 @@ def _receive(path: str, inp: IO[bytes], out: IO[bytes], dry_run: bool, checksum:
     t = threading.Thread(target=signer, name="tree_signature", daemon=True)
     t.start()
     try:
-        stats = tree.tree_patch(path, inp, dry_run=dry_run)
+        stats = tree.tree_patch(path, inp, dry_run=dry_run, delete=delete,
+                                max_file_size=max_file_size)
     except BaseException:
         if sig_error:
             raise sig_error[0] from None
@@ -324,18 +359,25 @@ class _FrameReader(io.RawIOBase):
             pass
 
 
-def _basis(path: str) -> Any:
-    """The file at ``path`` opened for reading, or b"" if there is none."""
-    try:
-        return open(path, "rb")
-    except FileNotFoundError:
-        return b""
+def _umask() -> int:
+    """The process's umask, read without changing it where the system says
+    (os.umask would set it, for every thread, while it is read)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _send_file(path: str, inp: Any, out: Any) -> tree.TreeStats:
     """A sender of one file: its delta against the framed signature read."""
     reader = _FrameReader(inp, "signature stream")
-    sig = librsync.load_signature(reader)
+    # The peer chose this signature: its size is bounded before it is
+    # loaded, and the delta search is bounded per byte by the engine.
+    sig = librsync.load_signature(reader, max_blocks=_MAX_SIG_BLOCKS)
     reader.finish()
     writer = _FrameWriter(out)
     seen: List[librsync.Stats] = []
@@ -349,30 +391,57 @@ def _send_file(path: str, inp: Any, out: Any) -> tree.TreeStats:
                           signature_bytes=reader.nbytes, delta_bytes=writer.nbytes)
 
 
-def _receive_file(path: str, inp: Any, out: Any, dry_run: bool, bar: Any) -> tree.TreeStats:
-    """A receiver of one file: sign ``path``, then patch it from the delta."""
-    if os.path.isdir(path):
+def _receive_file(path: str, inp: Any, out: Any, dry_run: bool, bar: Any,
+                  max_length: Optional[int] = None) -> tree.TreeStats:
+    """A receiver of one file: sign ``path``, then patch it from the delta.
+
+    As in a tree, the file's own name is never followed: a symlink there
+    (one a peer made in an earlier sync, say) is replaced by the file, as
+    rsync does, and neither read as the old version nor written through.
+    The file is replaced atomically and keeps its permission bits."""
+    directory, name = os.path.split(path)
+    if not name or name in (".", ".."):
         raise IsADirectoryError(errno.EISDIR, "is a directory, and the source is a file",
                                 path)
-    writer = _FrameWriter(out)
-    basis = _basis(path)
+    d = tree._Dir.existing(directory or os.curdir, dry_run)
     try:
-        librsync.signature(basis, writer)
-        writer.end()
-        reader = _FrameReader(inp, "delta stream")
-        delta = bar.counting(reader) if bar is not None else reader
-        if not isinstance(basis, bytes):
-            basis.seek(0)
-        # Written atomically (a temporary file renamed over ``path``); a dry
-        # run patches into a spooled file that is thrown away, to check it.
-        if dry_run:
-            librsync.patch(basis, delta, None).close()
-        else:
-            librsync.patch(basis, delta, path)
-        reader.finish()
+        st = d.lstat(name)
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, "is a directory, and the source is a "
+                                    "file", path)
+        regular = st is not None and stat.S_ISREG(st.st_mode)
+        basis: Any = d.open_basis(name) if regular else b""
+        temp = None
+        try:
+            writer = _FrameWriter(out)
+            librsync.signature(basis, writer)
+            writer.end()
+            reader = _FrameReader(inp, "delta stream")
+            delta = bar.counting(reader) if bar is not None else reader
+            if not isinstance(basis, bytes):
+                basis.seek(0)
+            if dry_run:
+                # Patched into a spooled file that is thrown away, to check it.
+                librsync.patch(basis, delta, None, max_length=max_length).close()
+            else:
+                temp = d.temp()
+                with open(temp.fd, "wb", buffering=0, closefd=False) as f:
+                    librsync.patch(basis, delta, f, max_length=max_length)
+            reader.finish()
+            if temp is not None:
+                if not isinstance(basis, bytes):
+                    basis.close()  # before the rename: Windows cannot replace an open file
+                mode = (stat.S_IMODE(st.st_mode) if regular and st is not None
+                        else 0o666 & ~_umask())
+                d.commit(temp, name, mode, time.time_ns())
+                temp = None
+        finally:
+            if temp is not None:
+                d.discard(temp)
+            if not isinstance(basis, bytes):
+                basis.close()
     finally:
-        if not isinstance(basis, bytes):
-            basis.close()
+        d.close()
     return tree.TreeStats(files=1, signature_bytes=writer.nbytes,
                           delta_bytes=reader.nbytes, dry_run=dry_run)
 
@@ -396,8 +465,9 @@ class _Remote:
             raise CliError(EXIT_SYNTAX, "The --rsh command is empty")
         # ssh joins its arguments with spaces for the remote shell, so the
         # command goes as one string, quoted for that shell.
+        # --role=PATH, one word: a PATH starting with "-" is not an option.
         command = " ".join([remote_cmd, "serve", "--protocol", str(PROTOCOL), *flags,
-                            f"--{role}", shlex.quote(loc.path)])
+                            shlex.quote(f"--{role}={loc.path}")])
         self.argv = [*rsh_argv, loc.host, command]
         self.remote_cmd = remote_cmd
         self.lines: List[str] = []
@@ -409,21 +479,23 @@ class _Remote:
                            f"{e.strerror or e}") from None
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr
         self.stdin: IO[bytes] = self.proc.stdin
-        self.stdout: IO[bytes] = self.proc.stdout
+        stdout: IO[bytes] = self.proc.stdout
         self.watch: Optional[_cli_timeout.Watch] = None
         if opts.timeout:
             self.watch = _cli_timeout.Watch(opts.timeout)
             self.stdin = _cli_timeout.TimedWriter(self.proc.stdin, self.watch,  # type: ignore[assignment]
                                                   self.host)
-            self.stdout = io.BufferedReader(_cli_timeout.TimedReader(
+            stdout = io.BufferedReader(_cli_timeout.TimedReader(
                 self.proc.stdout, self.watch, self.host), 1 << 16)
+        self.stdout = _WatchedReader(stdout)
+        self._rc: Optional[int] = None
         self._err_thread = threading.Thread(target=self._forward, args=(self.proc.stderr,),
                                             name="remote stderr", daemon=True)
         self._err_thread.start()
 
     def _forward(self, err: IO[bytes]) -> None:
         # Live, so that ssh's questions and warnings are seen when they come.
-        for raw in iter(err.readline, b""):
+        for raw in iter(lambda: err.readline(_MAX_ERR_LINE), b""):
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             if not line.strip():
                 continue
@@ -464,7 +536,10 @@ class _Remote:
 
     def close(self, ok: bool) -> int:
         """Close our ends, wait for the child (killing it if it lingers after
-        a failure) and return its exit status."""
+        a failure) and return its exit status.  Once: a second call returns
+        the same status at once."""
+        if self._rc is not None:
+            return self._rc
         for f in (self.stdin, self.stdout):
             with contextlib.suppress(OSError):
                 f.close()
@@ -476,7 +551,8 @@ class _Remote:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             rc = self.proc.wait()
-        self._err_thread.join(_EXIT_WAIT)
+        self._err_thread.join(_EXIT_WAIT if ok else _ERR_WAIT)
+        self._rc = rc
         return rc
 
     def timed_out(self) -> Optional[_cli_timeout.IOTimeout]:
@@ -512,6 +588,66 @@ class _Remote:
                             f"(exit status {rc})")
         return CliError(EXIT_STREAM, f"the connection to {self.host} ended {when} "
                         f"(remote exit status {rc})")
+
+
+class _WatchedReader:
+    """The remote's stdout, remembering whether it ended or failed: a step
+    that fails after that is told the remote's story, any other failure
+    (our disk, a stream we refuse) is ours to report."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self.broken = False
+
+    def _check(self, data: bytes) -> bytes:
+        if not data:
+            self.broken = True
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._check(self._raw.read(size))
+        except OSError:
+            self.broken = True
+            raise
+
+    def readinto(self, buf: Any) -> int:
+        try:
+            n = self._raw.readinto(buf)
+        except OSError:
+            self.broken = True
+            raise
+        if not n and len(memoryview(buf)):
+            self.broken = True
+        return n
+
+    def readline(self, size: int = -1) -> bytes:
+        try:
+            return self._check(self._raw.readline(size))
+        except OSError:
+            self.broken = True
+            raise
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+def _remote_or_ours(remote: _Remote, e: BaseException, doing: str,
+                    when: str = "during the transfer") -> CliError:
+    """The error to report for ``e``, raised by a step that talks to
+    ``remote``: the remote's own story when its stream ended or broke (or
+    our writes to it did), else ours, with its reason (a full disk, a stream
+    we refused)."""
+    if isinstance(e, _cli_timeout.IOTimeout):
+        return _timeout_error(e, when)
+    if (remote.stdout.broken or isinstance(e, (InputEndedError, BrokenPipeError,
+                                               ConnectionError))):
+        return remote.failed(when)
+    remote.close(ok=False)
+    if isinstance(e, LibrsyncError):
+        return CliError(EXIT_STREAM, f"Failed {doing}: the stream from {remote.host} was "
+                        f"refused: {_describe(e)}")
+    return _failure(e, doing)
 
 
 class _CountingWriter:
@@ -561,6 +697,8 @@ def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[tree.TreeS
     """Local tree or file ``src`` to a remote receiver: (our delta stats, its
     patch stats)."""
     flags = ["--dry-run"] if opts.dry_run else []
+    if opts.max_length is not None:
+        flags += ["--max-length", str(opts.max_length)]
     if os.path.isfile(src):
         flags.append("--file")
         name = _file_name(src)
@@ -568,7 +706,8 @@ def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[tree.TreeS
             # The receiver puts the file inside PATH if that is a directory.
             flags += ["--file-name", shlex.quote(name)]
     elif os.path.isdir(src):
-        flags += _tree_flags(opts, ["--checksum"] if opts.checksum else [])
+        flags += _tree_flags(opts, [f for f, on in (("--delete", opts.delete),
+                                                    ("--checksum", opts.checksum)) if on])
     else:
         raise _no_source(src)
     remote = _Remote(opts, dst, "receiver", flags)
@@ -592,7 +731,7 @@ def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[tree.TreeS
                 if isinstance(e, OSError) and e.filename is not None:
                     raise _failure(e, "reading the source") from None
                 # A broken pipe or a cut stream: the remote's story is the real one.
-                raise remote.failed("during the transfer") from None
+                raise _remote_or_ours(remote, e, "sending") from None
         got = remote.trailer()
         ok = True
     finally:
@@ -637,18 +776,15 @@ def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeS
             try:
                 if remote.kind == "file":
                     got = _receive_file(into_directory(src.path, dst), remote.stdout,
-                                        remote.stdin, opts.dry_run, bar)
+                                        remote.stdin, opts.dry_run, bar, opts.max_length)
                 else:
                     got = tree.tree_patch(dst, bar.counting(remote.stdout),
-                                          dry_run=opts.dry_run)
+                                          dry_run=opts.dry_run, delete=opts.delete,
+                                          max_file_size=opts.max_length)
             except (LibrsyncError, OSError) as e:
                 if sig_error and not isinstance(sig_error[0], BrokenPipeError):
                     raise _failure(sig_error[0], "signing the destination") from None
-                if isinstance(e, OSError) and e.filename is not None:
-                    raise _failure(e, "writing the destination") from None
-                if isinstance(e, tree.UnsafePathError):
-                    raise _failure(e, "receiving") from None
-                raise remote.failed("during the transfer") from None
+                raise _remote_or_ours(remote, e, "receiving") from None
         if t.is_alive() or remote.kind == "tree":
             t.join()
         if sig_error:
@@ -742,7 +878,8 @@ def _local(opts: argparse.Namespace, src: str, dst: str) -> tree.TreeStats:
         raise CliError(EXIT_SELECT, f'Failed, "{dst}" is not a directory, and the source '
                        "is one")
     return tree.sync_tree(src, dst, delete=opts.delete, checksum=opts.checksum,
-                          dry_run=opts.dry_run, threads=opts.threads)
+                          dry_run=opts.dry_run, threads=opts.threads,
+                          max_file_size=opts.max_length)
 
 
 def _merge(sent: tree.TreeStats, got: tree.TreeStats) -> tree.TreeStats:

@@ -129,6 +129,7 @@ import dataclasses
 import errno
 import hashlib
 import io
+import math
 import os
 import queue
 import re
@@ -142,6 +143,11 @@ from typing import (Callable, Iterable, Iterator, List, NamedTuple, NoReturn, Op
                     Protocol, Tuple, Union)
 
 from . import _api, _files, _parallel
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; temporaries are swept by name
+    fcntl = None  # type: ignore[assignment]
 from .exceptions import (
     RS_BAD_MAGIC,
     RS_CORRUPT,
@@ -177,6 +183,16 @@ _CHUNK = 256 * 1024          # file data per C record, when writing
 _MAX_CHUNK = 1 << 20          # ... when reading: what a reader accepts
 _MAX_NAME = 1024              # NTFS allows 255 UTF-16 units: up to 765 UTF-8 bytes
 _MAX_TARGET = 4096            # PATH_MAX on Linux
+#: The longest path (destination root included) a patch creates: PATH_MAX
+#: less one.  Deeper paths would work here (every step is relative to a
+#: directory descriptor) but not in the tools a user then reaches for.
+_MAX_PATH = 4095
+#: What a delta may make of an old file: at most _EXPANSION_OLD times the
+#: old file, plus one signature block per byte of delta (a COPY command of a
+#: few bytes honestly repeats one block), plus _EXPANSION_SLACK.  Without a
+#: bound a few kilobytes of COPY commands could fill a disk.
+_EXPANSION_OLD = 4
+_EXPANSION_SLACK = 1 << 20
 _MAX_SIG_BLOCKS = 1 << 22     # ~16 TiB files at rdiff's block sizes; ~230 MiB loaded
 _DIGEST = 32
 _FLUSH_AT = 256 * 1024
@@ -756,11 +772,15 @@ class _Source:
         self._hash.close()
 
 
-def _open_regular(path: str) -> Optional[Tuple[io.FileIO, os.stat_result]]:
-    """Open a regular file for reading, or None if it vanished or is now
-    something else (O_NONBLOCK: a FIFO put in its place must not hang us)."""
+def _open_regular(path: str, dir_fd: Optional[int] = None
+                  ) -> Optional[Tuple[io.FileIO, os.stat_result]]:
+    """Open a regular file for reading (``path`` relative to ``dir_fd`` when
+    given), or None if it vanished or is now something else: never through a
+    symlink (O_NOFOLLOW), and O_NONBLOCK so that a FIFO put in its place
+    cannot hang us."""
     try:
-        fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_CLOEXEC | _O_NOFOLLOW | _O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | _O_BINARY | _O_CLOEXEC | _O_NOFOLLOW | _O_NONBLOCK,
+                     dir_fd=dir_fd)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -778,9 +798,12 @@ def _open_regular(path: str) -> Optional[Tuple[io.FileIO, os.stat_result]]:
         raise
 
 
-def _listdir(path: str, rel: str) -> List[Tuple[bytes, str, os.stat_result]]:
+def _listdir(path: Union[str, int], rel: str, shown: Optional[str] = None
+             ) -> List[Tuple[bytes, str, os.stat_result]]:
     """A directory's directories, files and links, sorted by the bytes of their
-    names (the order both streams use)."""
+    names (the order both streams use).  ``path`` is a path or an open
+    directory descriptor (then ``shown`` is its path, for messages)."""
+    where = shown if shown is not None else str(path)
     found = []
     with os.scandir(path) as it:
         for entry in it:
@@ -797,11 +820,87 @@ def _listdir(path: str, rel: str) -> List[Tuple[bytes, str, os.stat_result]]:
             try:
                 _check_name(name, rel)
             except CorruptDataError as exc:
-                raise ValueError(f"{os.path.join(path, entry.name)!r} cannot be synced: "
+                raise ValueError(f"{os.path.join(where, entry.name)!r} cannot be synced: "
                                  f"{exc.message}") from None
             found.append((name, entry.name, st))
     found.sort(key=lambda item: item[0])
     return found
+
+
+class _WalkDir:
+    """A directory of a tree being read (signed): opened without following
+    links, so that nothing a concurrent writer does (a peer's stream being
+    applied to the same tree, say) can lead the reader outside the tree.
+
+    With directory descriptors every access is relative to ``fd``, and a
+    subdirectory is opened with O_NOFOLLOW | O_DIRECTORY and checked to be
+    the very directory listed (device and inode): one swapped for a symlink
+    or another directory after the listing is treated as vanished.  Without
+    them (Windows) paths are used, each checked with lstat just before."""
+
+    __slots__ = ("fd", "path")
+
+    def __init__(self, fd: Optional[int], path: str) -> None:
+        self.fd = fd
+        self.path = path
+
+    def _p(self, local: str) -> str:
+        return local if self.fd is not None else os.path.join(self.path, local)
+
+    def listdir(self, rel: str) -> List[Tuple[bytes, str, os.stat_result]]:
+        return _listdir(self.fd if self.fd is not None else self.path, rel, self.path)
+
+    def enter(self, local: str, listed: os.stat_result) -> Optional[_WalkDir]:
+        """The subdirectory ``local`` if it is still the directory listed."""
+        path = os.path.join(self.path, local)
+        if self.fd is None:
+            try:
+                st = os.lstat(path)
+            except FileNotFoundError:
+                return None
+            if _is_link(st) or not stat.S_ISDIR(st.st_mode):
+                return None
+            return _WalkDir(None, path)
+        try:
+            fd = os.open(local, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW | _O_CLOEXEC,
+                         dir_fd=self.fd)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR):
+                return None
+            raise
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != (listed.st_dev, listed.st_ino):
+            os.close(fd)
+            return None
+        return _WalkDir(fd, path)
+
+    def open_regular(self, local: str) -> Optional[Tuple[io.FileIO, os.stat_result]]:
+        return _open_regular(self._p(local), self.fd)
+
+    def readlink(self, local: str) -> Optional[bytes]:
+        """The target of the symlink ``local``, or None if it is gone or no
+        longer a link: the tree may change while it is read, and an entry
+        that vanished is not sent (as with files)."""
+        try:
+            if self.fd is not None:
+                target = os.readlink(local, dir_fd=self.fd)
+                raw = os.fsencode(target)
+            else:
+                raw = os.readlink(os.fsencode(self._p(local)))
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.EINVAL):
+                return None
+            raise
+        if not 0 < len(raw) <= _MAX_TARGET:
+            raise ValueError(f"{os.path.join(self.path, local)!r}: a symlink target of "
+                             f"{len(raw)} bytes cannot be synced (the limit is "
+                             f"{_MAX_TARGET})")
+        return raw
+
+    def close(self) -> None:
+        if self.fd is not None:
+            fd, self.fd = self.fd, None
+            os.close(fd)
 
 
 def _meta(st: os.stat_result) -> Tuple[int, int]:
@@ -863,47 +962,78 @@ def tree_signature(dst_dir: StrPath, out: _BinaryWriter, *, checksum: bool = Fal
     threads = _parallel.check_threads(threads)
     w = _Writer(out, "tree_signature output out")
     stats = TreeStats()
+    top = _open_walk_root(root)
     try:
-        st: Optional[os.stat_result] = os.stat(root)
-    except FileNotFoundError:
-        st = None
-    if st is not None and not stat.S_ISDIR(st.st_mode):
-        raise NotADirectoryError(errno.ENOTDIR, "not a directory", root)
-    listing = _listdir(root, "") if st is not None else []
-    w.record(_H, bytes([_KIND_SIGNATURE, _FLAG_CHECKSUM if checksum else 0]))
-    mode, mtime = _meta(st) if st is not None else (0o755, 0)
-    w.entry(_D, b"", mode, mtime)
-    _signature_dir(w, root, "", listing, 0, stats, bool(checksum), threads)
+        listing = top.listdir("") if top is not None else []
+        w.record(_H, bytes([_KIND_SIGNATURE, _FLAG_CHECKSUM if checksum else 0]))
+        if top is not None:
+            mode, mtime = _meta(os.stat(top.fd if top.fd is not None else top.path))
+        else:
+            mode, mtime = 0o755, 0
+        w.entry(_D, b"", mode, mtime)
+        if top is not None:
+            _signature_dir(w, top, "", listing, 0, stats, bool(checksum), threads)
+    finally:
+        if top is not None:
+            top.close()
     w.record(_Q)
     w.close()
     stats.signature_bytes = w.nbytes
     return stats
 
 
-def _signature_dir(w: _Writer, path: str, rel: str,
+def _open_walk_root(root: str) -> Optional[_WalkDir]:
+    """The tree's root to read, or None if it does not exist (an empty
+    tree).  The root itself may be a symlink to the real directory: it is
+    the caller's choice, not the stream's."""
+    if not _DIR_FDS:
+        try:
+            st = os.stat(root)
+        except FileNotFoundError:
+            return None
+        if not stat.S_ISDIR(st.st_mode):
+            raise NotADirectoryError(errno.ENOTDIR, "not a directory", root)
+        return _WalkDir(None, root)
+    try:
+        fd = os.open(root, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        raise NotADirectoryError(errno.ENOTDIR, "not a directory", root) from None
+    return _WalkDir(fd, root)
+
+
+def _signature_dir(w: _Writer, here: _WalkDir, rel: str,
                    listing: List[Tuple[bytes, str, os.stat_result]], depth: int,
                    stats: TreeStats, digests: bool, threads: int) -> None:
     for name, local, st in listing:
-        child = os.path.join(path, local)
         child_rel = _shown(rel, name)
         if stat.S_ISDIR(st.st_mode):
-            _check_depth(depth + 1, child)
-            try:
-                sub = _listdir(child, child_rel)  # before its D record (see sync_tree)
-            except (FileNotFoundError, NotADirectoryError):
+            _check_depth(depth + 1, os.path.join(here.path, local))
+            sub = here.enter(local, st)
+            if sub is None:
                 continue
-            w.entry(_D, name, *_meta(st))
-            _signature_dir(w, child, child_rel, sub, depth + 1, stats, digests, threads)
+            try:
+                try:
+                    # Listed before its D record is written (see sync_tree).
+                    sub_listing = sub.listdir(child_rel)
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                w.entry(_D, name, *_meta(st))
+                _signature_dir(w, sub, child_rel, sub_listing, depth + 1, stats, digests,
+                               threads)
+            finally:
+                sub.close()
             w.record(_Q)
             stats.dirs += 1
         elif stat.S_ISLNK(st.st_mode):
-            target = _link_to_send(child)
+            target = here.readlink(local)
             if target is None:
                 continue
             w.entry(_L, name, *_meta(st), target)
             stats.symlinks += 1
         else:
-            opened = _open_regular(child)
+            opened = here.open_regular(local)
             if opened is None:
                 continue
             f, fst = opened
@@ -1201,6 +1331,15 @@ class _DeltaWalk:
 
 # --- tree_patch --------------------------------------------------------------------------------
 
+def _signature_block_len(size: int) -> int:
+    """The block length tree_signature's signatures use for a file of
+    ``size`` bytes (librsync's rs_sig_args: the square root, a multiple of
+    128, at least 256)."""
+    if size <= 256 * 256:
+        return 256
+    return max(256, math.isqrt(size) & ~127)
+
+
 def _temp_name() -> str:
     return f".lrsync-tree.{secrets.token_hex(12)}.tmp"
 
@@ -1208,6 +1347,17 @@ def _temp_name() -> str:
 def _is_link(st: os.stat_result) -> bool:
     # A Windows junction or other reparse point leads elsewhere as a symlink does.
     return stat.S_ISLNK(st.st_mode) or bool(getattr(st, "st_file_attributes", 0) & 0x400)
+
+
+def _locked(fd: int) -> int:
+    """``fd``, a new temporary file, with an exclusive lock on it for as long
+    as it is open (see _Dir._sweep)."""
+    if fcntl is not None:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            pass  # a file system without locks: swept by name, as on Windows
+    return fd
 
 
 class _Temp:
@@ -1283,6 +1433,29 @@ class _Dir:
             raise
         return d
 
+    @classmethod
+    def existing(cls, path: str, dry_run: bool) -> _Dir:
+        """An existing directory (the caller's path, links followed) to put
+        one file in: unlike ``root``, its mode is left alone; only our own
+        dead temporary files in it are swept."""
+        fd = None
+        if _DIR_FDS:
+            fd = os.open(path, os.O_RDONLY | _O_DIRECTORY | _O_CLOEXEC)
+        elif not os.path.isdir(path):
+            raise NotADirectoryError(errno.ENOTDIR, "not a directory", path)
+        d = cls(fd, path, "", dry_run)
+        if not dry_run:
+            try:
+                with os.scandir(fd if fd is not None else path) as it:
+                    stale = [e.name for e in it
+                             if _TEMP_RE.match(e.name) and not e.is_dir(follow_symlinks=False)]
+                for name in stale:
+                    d._sweep(name)
+            except BaseException:
+                d.close()
+                raise
+        return d
+
     def enter(self, name: str) -> _Dir:
         """The subdirectory ``name``, created if missing."""
         path = os.path.join(self.path, name)
@@ -1334,10 +1507,34 @@ class _Dir:
             stale = [e.name for e in it
                      if _TEMP_RE.match(e.name) and not e.is_dir(follow_symlinks=False)]
         for name in stale:
+            self._sweep(name)
+
+    def _sweep(self, name: str) -> None:
+        """Remove the temporary file ``name`` left by a killed patch, unless a
+        live one is still writing it (it holds a lock on it from creation to
+        rename): two syncs into one tree must not remove each other's files."""
+        if fcntl is not None:
             try:
-                os.unlink(self._p(name), dir_fd=self.fd)
-            except FileNotFoundError:
-                pass
+                fd = os.open(self._p(name), os.O_RDONLY | _O_CLOEXEC | _O_NOFOLLOW
+                             | _O_NONBLOCK, dir_fd=self.fd)
+            except OSError:
+                return  # gone already, or a symlink: not ours to judge
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    return  # in use
+                try:
+                    os.unlink(self._p(name), dir_fd=self.fd)
+                except FileNotFoundError:
+                    pass
+            finally:
+                os.close(fd)
+            return
+        try:
+            os.unlink(self._p(name), dir_fd=self.fd)
+        except FileNotFoundError:
+            pass
 
     def leave(self, entry: _Entry) -> None:
         """Set the directory's mode and mtime, after its contents."""
@@ -1450,7 +1647,7 @@ class _Dir:
         if self._anon:
             try:
                 fd = os.open(".", _O_TMPFILE | os.O_WRONLY | _O_CLOEXEC, 0o600, dir_fd=self.fd)
-                return _Temp(fd, None)
+                return _Temp(_locked(fd), None)
             except OSError as exc:
                 # File systems without O_TMPFILE (older kernels, some network
                 # file systems): named temporary files from now on.
@@ -1463,7 +1660,8 @@ class _Dir:
         for _ in range(100):
             name = _temp_name()
             try:
-                return _Temp(os.open(self._p(name), flags, 0o600, dir_fd=self.fd), name)
+                return _Temp(_locked(os.open(self._p(name), flags, 0o600, dir_fd=self.fd)),
+                             name)
             except FileExistsError:
                 continue
         raise FileExistsError(f"could not create a temporary file in {self.path!r}")
@@ -1480,8 +1678,17 @@ class _Dir:
             name_tmp = _temp_name()
             os.link(f"/proc/self/fd/{temp.fd}", name_tmp, dst_dir_fd=self.fd)
             temp.name = name_tmp
+        if os.chmod in os.supports_fd and os.utime in os.supports_fd:
+            # Renamed while still open, so its lock keeps a concurrent sweep
+            # (another sync of this directory) away until it has its name.
+            os.replace(self._p(temp.name), self._p(name),
+                       src_dir_fd=self.fd, dst_dir_fd=self.fd)
+            temp.name = None
+            fd, temp.fd = temp.fd, -1
+            os.close(fd)
+            return
         fd, temp.fd = temp.fd, -1
-        os.close(fd)
+        os.close(fd)  # Windows cannot rename an open file
         if os.chmod not in os.supports_fd:
             os.chmod(self._p(temp.name), mode)
         if os.utime not in os.supports_fd:
@@ -1556,17 +1763,20 @@ class _Dir:
 class _Frame:
     """A directory open in the patch, and the ordering rule's state."""
 
-    __slots__ = ("dir", "entry", "last", "after_x")
+    __slots__ = ("dir", "entry", "last", "after_x", "path_len", "pending_x")
 
-    def __init__(self, d: _Dir, entry: _Entry) -> None:
+    def __init__(self, d: _Dir, entry: _Entry, path_len: int) -> None:
         self.dir = d
         self.entry = entry
         self.last: Optional[bytes] = None
         self.after_x = False
+        self.path_len = path_len  # bytes of this directory's full path
+        # Without delete: a removal waiting for the entry that replaces it.
+        self.pending_x: Optional[str] = None
 
 
 def tree_patch(dst_dir: StrPath, delta_stream_in: StreamIn, *, dry_run: bool = False,
-               max_file_size: Optional[int] = None) -> TreeStats:
+               max_file_size: Optional[int] = None, delete: bool = False) -> TreeStats:
     """Apply a delta stream (from :func:`tree_delta`) to the tree at
     ``dst_dir``, which is created if missing (its parent must exist).
 
@@ -1580,17 +1790,28 @@ def tree_patch(dst_dir: StrPath, delta_stream_in: StreamIn, *, dry_run: bool = F
     it was; names that would leave the destination or lead through a
     symlink in it raise :class:`UnsafePathError`.  ``max_file_size``, if
     given, refuses files announced larger (:class:`~librsync.LimitExceededError`),
-    a guard against streams from untrusted peers filling the disk.
+    a guard against streams from untrusted peers filling the disk.  Whatever
+    it is, a delta may not make a file larger than four times its old version
+    plus one block of the signature per byte of delta read (a few bytes of
+    COPY commands honestly repeat one block; more means a hostile stream),
+    plus 1 MiB (:class:`~librsync.LimitExceededError`).  ``delete=False`` (the
+    default) refuses a stream that removes an entry other than to put one of
+    another type in its place (:class:`UnsafePathError`): pass
+    ``delete=True`` to apply a stream made by ``tree_delta(delete=True)``.
+    Paths longer than 4,095 bytes (the destination's own path included) are
+    refused (:class:`~librsync.LimitExceededError`).
 
     ``dry_run=True`` reads and checks the whole stream (running every
     patch, to check its result's digest) and changes nothing.  Returns the
     :class:`TreeStats` of what was (or would be) done.
     """
-    return _tree_patch(dst_dir, delta_stream_in, dry_run, max_file_size, _DIR_FDS)
+    return _tree_patch(dst_dir, delta_stream_in, dry_run, max_file_size, _DIR_FDS,
+                       bool(delete))
 
 
 def _tree_patch(dst_dir: StrPath, delta_stream_in: StreamIn, dry_run: bool,
-                max_file_size: Optional[int], dir_fds: bool) -> TreeStats:
+                max_file_size: Optional[int], dir_fds: bool,
+                delete: bool = False) -> TreeStats:
     root = _root_dir(dst_dir, "tree_patch dst_dir")
     if max_file_size is not None and (not isinstance(max_file_size, int)
                                       or max_file_size < 0):
@@ -1598,7 +1819,8 @@ def _tree_patch(dst_dir: StrPath, delta_stream_in: StreamIn, dry_run: bool,
     r = _Reader(delta_stream_in, "tree delta stream")
     r.header(_KIND_DELTA)
     entry = r.root()
-    patcher = _Patcher(r, dry_run, max_file_size)
+    patcher = _Patcher(r, dry_run, max_file_size, delete,
+                       len(os.fsencode(os.path.abspath(root))))
     patcher.run(_Dir.root(root, dry_run, dir_fds), entry)
     r.end()
     stats = patcher.stats
@@ -1609,19 +1831,26 @@ def _tree_patch(dst_dir: StrPath, delta_stream_in: StreamIn, dry_run: bool,
 
 
 class _Patcher:
-    def __init__(self, r: _Reader, dry_run: bool, max_file_size: Optional[int]) -> None:
+    def __init__(self, r: _Reader, dry_run: bool, max_file_size: Optional[int],
+                 delete: bool = False, root_len: int = 0) -> None:
         self._r = r
         self._dry_run = dry_run
         self._max_file_size = max_file_size
+        self._delete = delete
+        self._root_len = root_len
         self.stats = TreeStats()
 
     def run(self, root: _Dir, root_entry: _Entry) -> None:
-        stack = [_Frame(root, root_entry)]
+        stack = [_Frame(root, root_entry, self._root_len)]
         try:
             while stack:
                 top = stack[-1]
                 kind, body = self._r.record()
                 if kind == _Q:
+                    if top.pending_x is not None:
+                        raise UnsafePathError(
+                            f"the stream removes {top.dir._shown(top.pending_x)!r}, but "
+                            "deletions were not asked for (delete=True, --delete)")
                     top.dir.leave(top.entry)
                     stack.pop().dir.close()
                     continue
@@ -1640,9 +1869,25 @@ class _Patcher:
                 top.last, top.after_x = entry.name, kind == _X
                 name = _local_name(entry.name, rel)
                 d = top.dir
+                path_len = top.path_len + 1 + len(entry.name)
+                if path_len > _MAX_PATH:
+                    raise LimitExceededError(
+                        f"{_shown(rel, entry.name)!r}: a path of {path_len} bytes in the "
+                        f"destination (the limit is {_MAX_PATH})")
+                if top.pending_x is not None:
+                    if kind == _X or name != top.pending_x:
+                        raise UnsafePathError(
+                            f"the stream removes {d._shown(top.pending_x)!r}, but "
+                            "deletions were not asked for (delete=True, --delete)")
+                    self.stats.deleted += d.remove(name)
+                    top.pending_x = None
+                if kind == _X and not self._delete:
+                    # Only as the first step of replacing it with another type.
+                    top.pending_x = name
+                    continue
                 if kind == _D:
                     _check_depth(len(stack), _shown(rel, entry.name))
-                    stack.append(_Frame(d.enter(name), entry))
+                    stack.append(_Frame(d.enter(name), entry, path_len))
                     self.stats.dirs += 1
                 elif kind in (_N, _P):
                     self._file(d, name, entry)
@@ -1675,9 +1920,21 @@ class _Patcher:
             raise
         digest = _Hasher(entry.size)
         written = 0
+        # A patch's output: never more than announced, nor than the old file
+        # honestly yields per byte of delta (_expansion_limit).
+        old_size = os.fstat(basis.fileno()).st_size if basis is not None else 0
+        allowed_base = _EXPANSION_OLD * old_size + _EXPANSION_SLACK
+        per_byte = _signature_block_len(old_size)
 
         def write(view: memoryview) -> None:
             nonlocal written
+            if basis is not None and (written + len(view)
+                                      > allowed_base + data.delivered * per_byte):
+                raise LimitExceededError(
+                    f"{what!r}: the delta makes more than {written + len(view)} bytes of "
+                    f"a {old_size}-byte old file from {data.delivered} bytes of delta "
+                    "(the bound is four times the old file plus one signature block "
+                    "per byte of delta, plus 1 MiB); a hostile stream?")
             digest.update(view)
             written += len(view)
             if temp is not None:
@@ -1727,14 +1984,15 @@ class _Patcher:
 # --- sync_tree ------------------------------------------------------------------------------------
 
 def sync_tree(src_dir: StrPath, dst_dir: StrPath, *, delete: bool = False,
-              checksum: bool = False, dry_run: bool = False, threads: int = 1) -> TreeStats:
+              checksum: bool = False, dry_run: bool = False, threads: int = 1,
+              max_file_size: Optional[int] = None) -> TreeStats:
     """Make the tree at ``dst_dir`` a copy of the tree at ``src_dir``.
 
     Exactly :func:`tree_signature` of ``dst_dir``, :func:`tree_delta` of
     ``src_dir`` against it and :func:`tree_patch` of ``dst_dir``, each in its
     own thread and joined by pipes, so the streams are never held whole.
-    ``delete``, ``checksum``, ``dry_run`` and ``threads`` mean what they mean
-    for those steps.  The first real failure of any step is raised (not the broken
+    ``delete``, ``checksum``, ``dry_run``, ``threads`` and ``max_file_size``
+    mean what they mean for those steps.  The first real failure of any step is raised (not the broken
     pipe or truncated stream it causes in the others).  Returns the
     :class:`TreeStats` of the patch, with ``signature_bytes`` and
     ``delta_bytes`` the sizes of the two streams.
@@ -1749,12 +2007,15 @@ def sync_tree(src_dir: StrPath, dst_dir: StrPath, *, delete: bool = False,
         # Each would be walked while the other is written into it.
         raise ValueError(f"sync_tree: {src!r} and {dst!r} are the same tree or one "
                          "holds the other")
-    # The destination is signed while it is patched.  That is safe because
-    # both streams list entries in the same order and each step waits for the
-    # one before it: the patch acts on an entry only after tree_delta has read
-    # it from the signature stream, so tree_signature is done with it (a
-    # directory is listed before its D record is written, a file read before
-    # its E record, an extra entry removed only after its records).
+    # The destination is signed while it is patched.  With an honest delta
+    # stream the two never meet: both streams list entries in the same order
+    # and the patch acts on an entry only after tree_delta has read it from
+    # the signature stream, so tree_signature is done with it (a directory is
+    # listed before its D record is written, a file read before its E record,
+    # an extra entry removed only after its records).  A hostile stream (from
+    # a peer, in a pull or a serve receiver) can act first; tree_signature
+    # then still reads only inside the tree, through directory descriptors
+    # checked against its listing, so the worst it sees is a changed tree.
     errors: List[Optional[BaseException]] = [None, None, None]
     sig_stats: List[TreeStats] = []
     patch_stats: List[TreeStats] = []
@@ -1795,7 +2056,8 @@ def sync_tree(src_dir: StrPath, dst_dir: StrPath, *, delete: bool = False,
             t.start()
             started.append(t)
         with delta_in:
-            patch_stats.append(tree_patch(dst, delta_in, dry_run=dry_run))
+            patch_stats.append(tree_patch(dst, delta_in, dry_run=dry_run,
+                                          max_file_size=max_file_size, delete=delete))
     except BaseException as exc:
         errors[2] = exc
     finally:

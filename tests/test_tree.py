@@ -288,7 +288,7 @@ def test_split_form_over_pipes_between_threads(tmp_path, big):
     src, dst = tmp_path / "src", tmp_path / "dst"
     make_tree(src, big, files=150)
     make_tree(dst, big[:MiB] + big, files=100, seed=5)  # a different tree to start from
-    got = _pipe_threads(src, dst, tree_patch, delete=True)
+    got = _pipe_threads(src, dst, lambda d, s: tree_patch(d, s, delete=True), delete=True)
     assert snapshot(dst) == snapshot(src)
     assert got["patch"].delta_bytes == got["delta"].delta_bytes
     assert got["sig"].signature_bytes == got["delta"].signature_bytes
@@ -349,12 +349,12 @@ def test_both_ways_of_reaching_the_destination(tmp_path, dir_fds):
     make_tree(src, random.Random(1).randbytes(300_000), files=60)
     make_tree(dst, random.Random(2).randbytes(300_001), files=40, seed=3)
     _, delta = streams(src, dst, delete=True)
-    stats = tree._tree_patch(dst, delta, False, None, dir_fds)
+    stats = tree._tree_patch(dst, delta, False, None, dir_fds, delete=True)
     assert snapshot(dst) == snapshot(src)
     assert stats.deleted > 0 and stats.files_changed > 0
     edit_tree(src, random.Random(1).randbytes(300_000))
     _, delta = streams(src, dst, delete=True)
-    tree._tree_patch(dst, delta, False, None, dir_fds)
+    tree._tree_patch(dst, delta, False, None, dir_fds, delete=True)
     assert snapshot(dst) == snapshot(src)
 
 
@@ -594,7 +594,7 @@ def test_stream_cut_inside_a_large_file(tmp_path, big, dir_fds):
     assert _digest(dst / "z_big.bin") == old
     assert temps(dst) == []
     assert (dst / "y_marker.txt").exists()  # what came before the cut is done
-    tree._tree_patch(dst, delta, False, None, dir_fds)  # the same stream, whole, completes
+    tree._tree_patch(dst, delta, False, None, dir_fds, delete=True)  # the same stream, whole, completes
     assert snapshot(dst) == snapshot(src)
 
 
@@ -659,7 +659,7 @@ def test_delta_stream_truncated_at_every_offset(mem_path, dir_fds):
     shutil.copytree(old, dst, symlinks=True)
     for cut in range(len(delta)):
         with pytest.raises(librsync.LibrsyncError) as info:
-            tree._tree_patch(dst, delta[:cut], False, None, dir_fds)
+            tree._tree_patch(dst, delta[:cut], False, None, dir_fds, delete=True)
         assert isinstance(info.value, (librsync.InputEndedError, librsync.BadMagicError)), cut
         _check_whole(dst, allowed, outside, tmp_path)
         if snapshot(dst) != pristine:  # what was completed before the cut
@@ -667,7 +667,7 @@ def test_delta_stream_truncated_at_every_offset(mem_path, dir_fds):
             shutil.copytree(old, dst, symlinks=True)
     shutil.rmtree(dst)
     shutil.copytree(old, dst, symlinks=True)
-    tree._tree_patch(dst, delta, False, None, dir_fds)
+    tree._tree_patch(dst, delta, False, None, dir_fds, delete=True)
     assert snapshot(dst) == snapshot(new)
 
 
@@ -831,7 +831,7 @@ def test_records_that_would_act_on_a_link_target_are_refused(arena, dir_fds):
     check()
     # Replacing or removing a link replaces or removes the link only.
     tree._tree_patch(dst, frame([entry("X", b"link_dir", 0, 0), *new_file(b"link_file", b"mine")]),
-                     False, None, dir_fds)
+                     False, None, dir_fds, delete=True)
     check(links=False)
     assert sorted(os.listdir(dst)) == ["link_file"] and not os.path.islink(dst / "link_file")
     assert (dst / "link_file").read_bytes() == b"mine"
