@@ -57,7 +57,9 @@ def TestOneInput(data: bytes) -> None:
     shutil.rmtree(DST, ignore_errors=True)
     shutil.copytree(TEMPLATE, DST, symlinks=True)
     try:
-        tree.tree_patch(DST, pieces(stream, cuts), max_file_size=MAX_OUT)
+        # Removals are allowed or not, as the receiving side chose.
+        tree.tree_patch(DST, pieces(stream, cuts), max_file_size=MAX_OUT,
+                        delete=bool(cuts_seed[:1]) and cuts_seed[0] & 1 == 1)
     except EXPECTED:
         pass
     except OSError as exc:

@@ -91,8 +91,24 @@ def main() -> None:
             os.chmod(empty, 0o755)
             os.utime(empty, ns=(TREE_MTIME, TREE_MTIME))
             delta = io.BytesIO()
-            tree.tree_delta(source, sig.getvalue(), delta, **options)
+            against = sig
+            if options.get("checksum"):  # tree format 2: digests only when asked for
+                against = io.BytesIO()
+                tree.tree_signature(dst, against, checksum=True)
+            tree.tree_delta(source, against.getvalue(), delta, **options)
             write("tree", bytes([i, 5]) + delta.getvalue())
+    # The serve target: a pull's view of a serve side that sends one file
+    # (greeting, framed delta against the fixed basis, closing line) or a
+    # tree (greeting and closing line).
+    from librsync import _cli_remote as remote
+    greeting = f"{remote.GREETING} {remote.PROTOCOL} 1.0 ".encode()
+    done = f'{remote.TRAILER} {{"files": 1, "literal_bytes": 7, "dry_run": false}}\n'.encode()
+    for new in (edited(BASIS, 5), b"", BASIS[::-1][:5000]):
+        delta = librsync.delta(new, librsync.signature(BASIS)).read()
+        framed = b"".join(remote._FRAME.pack(len(delta[i:i + 4096])) + delta[i:i + 4096]
+                          for i in range(0, len(delta), 4096)) + remote._FRAME.pack(0)
+        write("serve", greeting + b"file\n" + framed + done)
+    write("serve", greeting + b"tree\n" + done)
 
 
 if __name__ == "__main__":

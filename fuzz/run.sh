@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Time-boxed fuzzing of the four atheris targets (see fuzz/README.md).
+# Time-boxed fuzzing of the five atheris targets (see fuzz/README.md).
 #
 #   fuzz/run.sh            60 s in all, split evenly between the targets
 #   FUZZ_SECONDS=3600 fuzz/run.sh
@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 SECONDS_TOTAL=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"patch loadsig delta tree"}
+TARGETS=${FUZZ_TARGETS:-"patch loadsig delta tree serve"}
 TIMEOUT=${FUZZ_TIMEOUT:-10}
 RSS_MB=${FUZZ_RSS_MB:-2048}
 ARTIFACTS=${FUZZ_ARTIFACTS:-$PWD/artifacts}

@@ -446,6 +446,40 @@ def _receive_file(path: str, inp: Any, out: Any, dry_run: bool, bar: Any,
                           delta_bytes=reader.nbytes, dry_run=dry_run)
 
 
+# --- the local side: parsing what the serve side says ---------------------------------
+
+#: The longest closing line read (its JSON statistics included).
+_MAX_TRAILER = 1 << 16
+
+
+def parse_greeting(line: bytes, host: str) -> str:
+    """The kind (``file`` or ``tree``) a serve side's greeting line says it
+    sends; CliError (exit 2) for anything else."""
+    words = line.decode("ascii", "replace").split()
+    if len(words) != 4 or words[0] != GREETING or words[3] not in ("file", "tree"):
+        raise CliError(EXIT_PROTOCOL, f"{host} answered {line[:60]!r}, not a "
+                       f"{PROG} serve greeting (does the remote shell print "
+                       "something at login?)")
+    if words[1] != str(PROTOCOL):
+        raise CliError(EXIT_PROTOCOL, f"{host} runs {PROG} {words[2][:40]}, which speaks "
+                       f"protocol {words[1][:20]}; this {PROG} {librsync.__version__} "
+                       f"speaks {PROTOCOL}")
+    return words[3]
+
+
+def parse_trailer(line: bytes, host: str) -> tree.TreeStats:
+    """The statistics of a serve side's closing line; CliError (exit 12) if
+    it is not one."""
+    words = line.decode("utf-8", "replace").split(" ", 1)
+    if words[0] != TRAILER or len(words) != 2 or not line.endswith(b"\n"):
+        raise CliError(EXIT_STREAM, f"{host} sent a bad closing line: {line[:80]!r}")
+    try:
+        return _stats_from(json.loads(words[1]))
+    except (ValueError, TypeError, RecursionError):
+        raise CliError(EXIT_STREAM, f"{host} sent a bad closing line: "
+                       f"{line[:80]!r}") from None
+
+
 # --- the local side: the rsh child ------------------------------------------------------
 
 class _Remote:
@@ -511,28 +545,14 @@ class _Remote:
         line = self.stdout.readline(200)
         if not line:
             raise self.failed("before it answered")
-        words = line.decode("ascii", "replace").split()
-        if len(words) != 4 or words[0] != GREETING or words[3] not in ("file", "tree"):
-            raise CliError(EXIT_PROTOCOL, f"{self.host} answered {line[:60]!r}, not a "
-                           f"{PROG} serve greeting (does the remote shell print "
-                           "something at login?)")
-        if words[1] != str(PROTOCOL):
-            raise CliError(EXIT_PROTOCOL, f"{self.host} runs {PROG} {words[2]}, which speaks "
-                           f"protocol {words[1]}; this {PROG} {librsync.__version__} "
-                           f"speaks {PROTOCOL}")
-        self.kind = words[3]
+        self.kind = parse_greeting(line, self.host)
 
     def trailer(self) -> tree.TreeStats:
         """The serve side's closing line: its step completed."""
-        line = self.stdout.readline(1 << 16)
-        words = line.decode("utf-8", "replace").split(" ", 1)
-        if words[0] != TRAILER or len(words) != 2:
+        line = self.stdout.readline(_MAX_TRAILER)
+        if not line.startswith(f"{TRAILER} ".encode()):
             raise self.failed("before it finished")
-        try:
-            return _stats_from(json.loads(words[1]))
-        except (ValueError, TypeError):
-            raise CliError(EXIT_STREAM, f"{self.host} sent a bad closing line: "
-                           f"{line[:80]!r}") from None
+        return parse_trailer(line, self.host)
 
     def close(self, ok: bool) -> int:
         """Close our ends, wait for the child (killing it if it lingers after
