@@ -47,7 +47,15 @@ Safety of :func:`tree_patch`, whatever the stream holds:
   removed by the next ``tree_patch`` of their directory, and never synced;
 - every length in the stream is checked against a bound before anything is
   allocated, and a delta may not make a file larger than the size announced
-  for it.
+  for it, nor than four times its old version plus one signature block per
+  byte of delta plus 1 MiB; paths stay under 4,096 bytes;
+- an entry is removed only with ``delete=True``, or to put an entry of
+  another type in its place.
+
+:func:`tree_signature` reads the tree through directory descriptors (each
+subdirectory opened with ``O_NOFOLLOW``, its device and inode checked
+against the listing), so it stays inside the tree even while a hostile
+stream is applied to the same tree (a pull, a serve receiver).
 
 Stream format (version 2)
 -------------------------
