@@ -1674,14 +1674,16 @@ class _Dir:
                 continue
         raise FileExistsError(f"could not create a temporary file in {self.path!r}")
 
-    def commit(self, temp: _Temp, name: str, mode: int, mtime: int) -> None:
-        """Give the complete temporary file its metadata, flush it to disk and
-        rename it over ``name``."""
+    def commit(self, temp: _Temp, name: str, mode: int, mtime: int,
+               durable: bool = True) -> None:
+        """Give the complete temporary file its metadata, flush it to disk
+        (unless not ``durable``) and rename it over ``name``."""
         if os.chmod in os.supports_fd:
             os.chmod(temp.fd, mode)
         if os.utime in os.supports_fd:
             os.utime(temp.fd, ns=(time.time_ns(), mtime))
-        os.fsync(temp.fd)
+        if durable:
+            os.fsync(temp.fd)
         if temp.name is None:
             name_tmp = _temp_name()
             os.link(f"/proc/self/fd/{temp.fd}", name_tmp, dst_dir_fd=self.fd)
