@@ -39,9 +39,9 @@ DUPLICITY_TESTS=3.0.4.0
 say() { printf '\n== %s\n' "$*"; }
 fail() { printf 'check_real_clients: FAIL: %s\n' "$*" >&2; exit 1; }
 
-say "system packages: librsync-dev (their C modules), gnupg (duplicity's start-up)"
-if ! dpkg -s librsync-dev gnupg >/dev/null 2>&1; then
-    apt-get install -y -qq librsync-dev gnupg >/dev/null
+say "system packages: librsync-dev (their C modules), gnupg (duplicity), rdiff (rdiff-backup's tests)"
+if ! dpkg -s librsync-dev gnupg rdiff >/dev/null 2>&1; then
+    apt-get install -y -qq librsync-dev gnupg rdiff >/dev/null
 fi
 
 cd "$work"
