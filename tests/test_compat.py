@@ -238,6 +238,26 @@ def test_a_delta_expanding_to_terabytes_stays_bounded(basis_file):
     assert len(delta) - len(inbuf) == 4 + 17 * 7
 
 
+def test_a_long_copy_is_never_held_whole(tmp_path):
+    # A COPY of a whole 256 MiB (sparse) basis: the job behind the maker may
+    # never have produced more than one call's output ahead of the caller,
+    # whether or not the caller passes more delta meanwhile.
+    path = tmp_path / "sparse"
+    with open(path, "wb") as f:
+        f.truncate(256 << 20)
+    delta = _copy_delta((0, 256 << 20))
+    with open(path, "rb") as f:
+        maker = compat.new_patchmaker(f)
+        returned, inbuf = 0, delta
+        for _ in range(50):
+            done, used, out = maker.cycle(inbuf)
+            inbuf = inbuf[used:]
+            returned += len(out)
+            assert not done and out == bytes(BLOCK)
+            assert maker._job.out_bytes - returned <= 0, "output produced ahead of the caller"
+        assert returned == 50 * BLOCK
+
+
 def test_a_copy_past_the_basis_end_fails_after_bounded_output(basis_file):
     old = make_data(100_000)
     maker = compat.new_patchmaker(basis_file(old))
