@@ -42,6 +42,7 @@ LAYERS = {
     "_format": 2,
     "_files": 2,
     "_parallel": 3,
+    "compat": 3,     # `import librsync.compat`: the tools' _librsync, on the driver
     "_api": 4,
     "_iter": 5,
     "__init__": 6,   # `import librsync` / `from librsync import ...`
