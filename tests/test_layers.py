@@ -51,10 +51,11 @@ LAYERS = {
     "dask": 7,       # `import librsync.dask`: the facade, on a cluster
     "_cli_io": 7,
     "_cli_timeout": 7,  # sync --timeout: polled pipe ends, on the standard library
-    "_cli_remote": 8,  # sync of trees and remote sides, serve: _cli_io + tree
-    "_cli_commands": 9,
-    "cli": 10,
-    "__main__": 11,
+    "sync": 8,       # `import librsync.sync`: protocol 3, a subpackage on tree's helpers
+    "_cli_remote": 9,  # sync of trees and remote sides, serve: _cli_io + tree + sync
+    "_cli_commands": 10,
+    "cli": 11,
+    "__main__": 12,
 }
 
 
@@ -83,10 +84,29 @@ def _imports(tree: ast.Module, module: str) -> set[str]:
 
 def test_every_module_has_a_layer():
     modules = {p.stem for p in PKG.glob("*.py")} | {"_rsync"}
+    modules |= {p.name for p in PKG.iterdir() if (p / "__init__.py").exists()}
     assert modules == set(LAYERS), "add new modules to LAYERS (and the README's diagram)"
 
 
-@pytest.mark.parametrize("module", sorted(m for m in LAYERS if m != "_rsync"))
+def test_the_sync_subpackage_imports_only_below_it():
+    """librsync.sync's modules import each other and, from the package,
+    only what is below the subpackage's layer."""
+    for path in sorted((PKG / "sync").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 2:
+                names = [node.module.split(".")[0]] if node.module else [
+                    a.name for a in node.names]
+                for name in names:
+                    assert LAYERS[name] < LAYERS["sync"], (path.name, name)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    parts = alias.name.split(".")
+                    assert parts[0] != "librsync" or LAYERS[
+                        parts[1] if len(parts) > 1 else "__init__"] < LAYERS["sync"]
+
+
+@pytest.mark.parametrize("module", sorted(m for m in LAYERS if m not in ("_rsync", "sync")))
 def test_python_modules_import_only_downwards(module):
     tree = ast.parse((PKG / f"{module}.py").read_text(encoding="utf-8"))
     upward = {m for m in _imports(tree, module) if LAYERS[m] >= LAYERS[module]}

@@ -54,6 +54,8 @@ import os
 import threading
 from typing import Any, List, Optional
 
+import librsync
+
 from ._receiver import Receiver
 from ._sender import Sender
 from ._stats import SyncStats
@@ -125,9 +127,13 @@ def sync(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, delete: bo
         with recv_in, recv_out:
             stats = receive(dst_s, recv_in, recv_out, delete=delete, checksum=checksum,
                             dry_run=dry_run, fsync=fsync, max_file_size=max_file_size)
-    except BaseException:
+    except BaseException as e:
         t.join()
-        # The sender's broken pipe is our failure's echo, not its cause.
+        # One side's failure ends the other's stream: report the cause, not
+        # the echo (a cut stream or a broken pipe).
+        if errors and isinstance(e, (librsync.InputEndedError, BrokenPipeError)) \
+                and not isinstance(errors[0], (librsync.InputEndedError, BrokenPipeError)):
+            raise errors[0] from None
         raise
     t.join()
     if errors:

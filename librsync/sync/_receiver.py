@@ -20,6 +20,7 @@ outside the destination.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import os
 import queue
@@ -40,6 +41,24 @@ _CACHE = 32  # directory descriptors each thread keeps open
 #: sender is not waiting for us, and the listings it sends would pile up.
 _WINDOW_SLACK = 64 + 8
 _FINISH, _CHECK, _REDO = object(), object(), object()
+#: The signatures' format: RabinKarp weak sums (fewer false matches than
+#: the rollsum on structured data) and BLAKE2b strong sums.
+SIG_MAGIC = _api.RS_RK_BLAKE2_SIG_MAGIC
+
+
+class _ShortSumsAreMeant(logging.Filter):
+    """librsync warns when a signature's strong sums are shorter than it
+    recommends for a file without a second chance; ours have one (the
+    digest check and the second request), so the generator's warnings of
+    that kind are noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.threadName == _GENERATOR
+                    and record.getMessage().startswith("(rs_sig_args) strong_len="))
+
+
+_GENERATOR = "sync generator"
+logging.getLogger("librsync").addFilter(_ShortSumsAreMeant())
 
 
 def strong_len_for(size: int, block_len: int) -> int:
@@ -185,8 +204,7 @@ class Receiver:
         self._dirs[0] = _DirInfo(-1, "", 0, 0, 0, root_len, root.exists)
         self._gcache = _DirCache(self._dirs, root)
         self._rcache = _DirCache(self._dirs, root)
-        gen = threading.Thread(target=self._generate_safely, name="sync generator",
-                               daemon=True)
+        gen = threading.Thread(target=self._generate_safely, name=_GENERATOR, daemon=True)
         gen.start()
         ok = False
         try:
@@ -583,7 +601,8 @@ class Receiver:
                 return
             self._w.send(W.REQUEST, head)
             block = _block_len(size)
-            strong = 32 if p.kind == W.DELTA_AGAIN else strong_len_for(size, block)
+            # 0: the longest the format has, for the second request.
+            strong = 0 if p.kind == W.DELTA_AGAIN else strong_len_for(size, block)
             out = bytearray()
 
             def emit(data: Any) -> None:
@@ -593,7 +612,7 @@ class Receiver:
                     self._w.send(W.SIG, out)
                     out = bytearray()
 
-            with _api.SignatureJob(block, strong, _api.RS_RK_BLAKE2_SIG_MAGIC, size) as job:
+            with _api.SignatureJob(block, strong, SIG_MAGIC, size) as job:
                 job.run(basis, emit)
             if out:
                 self._w.send(W.SIG, out)

@@ -34,13 +34,17 @@ MAX_SIG_BLOCKS = 1 << 22
 
 
 class _File:
-    __slots__ = ("dir_id", "name", "size", "mtime")
+    __slots__ = ("dir_id", "name", "size", "mtime", "path")
 
     def __init__(self, dir_id: int, name: bytes, size: int, mtime: int) -> None:
         self.dir_id = dir_id
         self.name = name
         self.size = size
         self.mtime = mtime
+        # Its directory's path, once a delta of it was sent: the receiver
+        # may ask for it again (a strong-sum collision) after it has
+        # acknowledged the directory, so such a file is kept.
+        self.path: Optional[bytes] = None
 
 
 def _digest_file(path: bytes, size: int) -> bytes:
@@ -246,7 +250,9 @@ class Sender:
                         raise W.corrupt(f"an acknowledgement of directory {dir_id}, which "
                                         "is not waiting for one")
                     for file_id in self._dir_files.pop(dir_id, ()):
-                        self._files.pop(file_id, None)
+                        f = self._files.get(file_id)
+                        if f is not None and f.path is None:
+                            del self._files[file_id]
                     self._acked += 1
                     self._cond.notify_all()
             elif kind == W.DONE:
@@ -259,7 +265,7 @@ class Sender:
         kind = c.byte()
         with self._cond:
             f = self._files.get(file_id)
-            path = self._dirs.get(f.dir_id) if f is not None else None
+            path = (f.path or self._dirs.get(f.dir_id)) if f is not None else None
         if f is None or path is None:
             raise W.corrupt(f"a request for file {file_id}, which was not listed or whose "
                             "directory was acknowledged")
@@ -268,6 +274,7 @@ class Sender:
             old_size = c.bounded((1 << 63) - 1, "an old file size")
             c.done()
             sig = self._read_signature(old_size)
+            f.path = path
         elif kind == W.WHOLE:
             c.done()
         else:

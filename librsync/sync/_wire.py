@@ -236,8 +236,8 @@ class MessageReader:
             if byte < 0x80:
                 break
             shift += 7
-            if shift > 28:
-                break
+            if shift > 21:  # a fourth continuation: far past MAX_MESSAGE
+                raise corrupt(f"a message length of more than 4 bytes in the {self.what}")
         if length > MAX_MESSAGE:
             raise corrupt(f"a message of {length} bytes in the {self.what} (the limit is "
                           f"{MAX_MESSAGE})")
