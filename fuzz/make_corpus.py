@@ -97,19 +97,47 @@ def main() -> None:
                 tree.tree_signature(dst, against, checksum=True)
             tree.tree_delta(source, against.getvalue(), delta, **options)
             write("tree", bytes([i, 5]) + delta.getvalue())
-    # The serve target: a pull's view of a serve side that sends one file
-    # (greeting, framed delta against the fixed basis, closing line) or a
-    # tree (greeting and closing line).
+    # The sync target: real protocol 3 streams, recorded from a sync of
+    # the arena's source into a copy of its template (a first sync and an
+    # update), each side's stream as the other sees it; and the serve
+    # greeting and trailer around them.
     from librsync import _cli_remote as remote
-    greeting = f"{remote.GREETING} {remote.PROTOCOL} 1.0 ".encode()
+    from librsync import sync
+    with tempfile.TemporaryDirectory() as base:
+        dst, src, _ = make_tree_arena(base)
+        for target_dir in (os.path.join(base, "fresh"), dst):
+            to_recv, to_send = _Tee(), _Tee()
+            import threading
+            r1, w1 = os.pipe()
+            r2, w2 = os.pipe()
+            t = threading.Thread(target=lambda: sync.send(
+                src, to_send.wrap(open(r2, "rb")), open(w1, "wb", buffering=0)))
+            t.start()
+            sync.receive(target_dir, to_recv.wrap(open(r1, "rb")), open(w2, "wb", buffering=0),
+                         delete=True)
+            t.join()
+            write("sync", b"\x02" + to_recv.data)
+            write("sync", b"\x01" + to_send.data)
     done = f'{remote.TRAILER} {{"files": 1, "literal_bytes": 7, "dry_run": false}}\n'.encode()
-    for new in (edited(BASIS, 5), b"", BASIS[::-1][:5000]):
-        delta = librsync.delta(new, librsync.signature(BASIS)).read()
-        framed = b"".join(remote._FRAME.pack(len(delta[i:i + 4096])) + delta[i:i + 4096]
-                          for i in range(0, len(delta), 4096)) + remote._FRAME.pack(0)
-        write("serve", greeting + b"file\n" + framed + done)
-    write("serve", greeting + b"tree\n" + done)
+    write("sync", f"{remote.GREETING} {remote.PROTOCOL} 1.0 tree\n".encode() + done)
 
+
+class _Tee:
+    """Records what a reader reads."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def wrap(self, raw):
+        tee = self
+
+        class Reader:
+            def read(self, n=-1):
+                got = raw.read(n)
+                tee.data += got
+                return got
+
+        return Reader()
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 SECONDS_TOTAL=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"patch loadsig delta tree serve"}
+TARGETS=${FUZZ_TARGETS:-"patch loadsig delta tree sync"}
 TIMEOUT=${FUZZ_TIMEOUT:-10}
 RSS_MB=${FUZZ_RSS_MB:-2048}
 ARTIFACTS=${FUZZ_ARTIFACTS:-$PWD/artifacts}

@@ -180,7 +180,8 @@ def cmd_sync(opts: argparse.Namespace, args: List[str]) -> int:
     if is_tree_sync(source_name, dest):
         return cmd_tree_sync(opts, source_name, dest)
     dest = into_directory(source_name, dest)
-    for name in ("delete", "checksum", "dry_run", "rsh", "remote_cmd", "timeout"):
+    for name in ("delete", "checksum", "dry_run", "rsh", "remote_cmd", "timeout", "compress",
+                 "fsync"):
         # Ignoring --dry-run on a file would change what it promised not to.
         if getattr(opts, name) not in (None, False):
             usage_error(f"--{name.replace('_', '-')} applies to directory trees and "

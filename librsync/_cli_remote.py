@@ -1,41 +1,25 @@
-"""``librsync sync`` for directory trees and remote sides, and ``serve``.
+"""``librsync sync`` for directory trees and remote sides, and ``serve``:
+the command line's layer over :mod:`librsync.sync` (protocol 3).
 
 A remote side is ``[user@]host:path``.  The local side starts
-``RSH HOST 'REMOTE_CMD serve --protocol 2 --receiver|--sender PATH ...'``
-(``ssh`` and ``python3 -m librsync`` by default) and the two speak
-``librsync.tree``'s streams over the child's stdin and stdout:
+``RSH HOST 'REMOTE_CMD serve --protocol 3 [OPTIONS] --receiver=PATH'`` (or
+``--sender=PATH``; ``ssh`` and ``python3 -m librsync`` by default) and the
+two run :func:`librsync.sync.send` and :func:`librsync.sync.receive` over
+the child's stdin and stdout:
 
 - the serve side first writes one greeting line,
-  ``LRSYNC-SERVE <protocol> <version>\\n``, so that a remote shell printing
-  junk, a missing librsync or another protocol version is told apart from a
-  broken stream before anything is read as a stream;
-- a receiver (``--receiver PATH``, the destination) writes
-  ``tree_signature(PATH)`` to stdout while it applies the delta stream read
-  from stdin with ``tree_patch(PATH)``.  The two run concurrently (as in
-  ``sync_tree``): the sender writes delta records while it still reads the
-  signature, so a receiver that first wrote its whole signature would
-  deadlock against full pipes;
-- a sender (``--sender PATH``, the source) reads the signature stream from
-  stdin and writes ``tree_delta(PATH)`` to stdout;
-- after its stream the serve side writes one trailer line,
-  ``LRSYNC-DONE <json TreeStats>\\n``: proof that its step completed, and
-  the numbers the local side cannot know (what was deleted, for a push; the
-  literal and copied bytes, for a pull).
+  ``LRSYNC-SERVE <protocol> <version> <kind>\n``, so that a remote shell
+  printing junk, a missing librsync or another protocol version is told
+  apart from a broken stream before anything is read as a stream;
+- then the protocol's own messages, both ways (see ``librsync/sync``);
+- after them the serve side writes one trailer line,
+  ``LRSYNC-DONE <json SyncStats>\n``: proof that its role completed, and
+  the numbers the local side cannot know (what a push deleted, say).
 
-Only the two streams cross the pipe: signatures of the destination's files
-one way, deltas (and new files whole) the other.  Errors of the serve side
-go to its stderr, which the local side forwards line by line.
-
-Single files have a mode of their own (the tree streams' root is a
-directory): the source side says ``file`` in its greeting (a sender) or is
-told ``--file`` (a receiver), and the streams are then librsync's own
-signature and delta of that one file, each cut into frames (``u32``
-length, then that many bytes; a zero length ends the stream), since a
-signature does not show where it ends.  The destination file is replaced
-atomically and keeps its permission bits, as in a local file sync.
-
-Exit statuses for tree and remote syncs follow rsync's where they fit (the
-rdiff commands, and ``sync`` of a local file, keep librsync's codes).
+Errors of the serve side go to its stderr, which the local side forwards
+line by line.  Exit statuses for tree and remote syncs follow rsync's where
+they fit (the rdiff commands, and ``sync`` of a local file, keep librsync's
+codes).
 """
 
 from __future__ import annotations
@@ -43,37 +27,24 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import errno
 import io
 import json
 import os
 import shlex
 import signal
-import stat
-import struct
 import subprocess
 import sys
 import threading
-import time
 from typing import IO, Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import librsync
-from librsync import _cli_timeout, tree
+from librsync import _cli_timeout, sync
 from librsync._cli_io import PROG, CliError, progress, say
-from librsync.exceptions import (
-    RS_CORRUPT,
-    RS_INPUT_ENDED,
-    BadMagicError,
-    CorruptDataError,
-    InputEndedError,
-    LibrsyncError,
-)
+from librsync.exceptions import BadMagicError, InputEndedError, LibrsyncError
 
-#: Version of the serve protocol: the greeting and trailer around the tree
-#: streams, and those streams' format (``tree.FORMAT_VERSION``).  2: tree
-#: format 2, where the receiver is told ``--checksum`` (its signature stream
-#: carries file digests only then) and ``-j N``.
-PROTOCOL = 2
+#: Version of the serve protocol: the greeting and trailer around
+#: librsync.sync's messages (3: the file list first).
+PROTOCOL = 3
 GREETING = "LRSYNC-SERVE"
 TRAILER = "LRSYNC-DONE"
 DEFAULT_RSH = "ssh"
@@ -169,16 +140,18 @@ def _failure(e: BaseException, doing: str) -> CliError:
     return CliError(_exit_code(e), f"Failed {doing}: {_describe(e)}")
 
 
-def _stats_dict(st: tree.TreeStats) -> Dict[str, Any]:
-    return dataclasses.asdict(st)
+def _stats_dict(st: sync.SyncStats) -> Dict[str, Any]:
+    d = dataclasses.asdict(st)
+    d["skipped"] = [list(x) for x in st.skipped[:100]]
+    return d
 
 
-def _stats_from(d: Any) -> tree.TreeStats:
-    """The TreeStats of a peer's trailer, checked field by field: a peer's
+def _stats_from(d: Any) -> sync.SyncStats:
+    """The SyncStats of a peer's trailer, checked field by field: a peer's
     numbers are shown and added up, so each must be what it claims to be."""
     if not isinstance(d, dict):
         raise ValueError("the statistics are not a JSON object")
-    fields = {f.name: f for f in dataclasses.fields(tree.TreeStats)}
+    fields = {f.name for f in dataclasses.fields(sync.SyncStats)}
     got: Dict[str, Any] = {}
     for key, value in d.items():
         if key not in fields:
@@ -186,11 +159,18 @@ def _stats_from(d: Any) -> tree.TreeStats:
         if key == "dry_run":
             if not isinstance(value, bool):
                 raise ValueError(f"{key} is not true or false")
+        elif key == "skipped":
+            if not (isinstance(value, list) and len(value) <= 100 and all(
+                    isinstance(x, list) and len(x) == 2
+                    and all(isinstance(y, str) and len(y) < 8192 for y in x)
+                    for x in value)):
+                raise ValueError(f"{key} is not a list of (path, reason)")
+            value = [tuple(x) for x in value]
         elif (not isinstance(value, int) or isinstance(value, bool)
               or not 0 <= value < 1 << 63):
             raise ValueError(f"{key} is not a count")
         got[key] = value
-    return tree.TreeStats(**got)
+    return sync.SyncStats(**got)
 
 
 # --- the serve side -------------------------------------------------------------------
@@ -213,32 +193,21 @@ def cmd_serve(opts: argparse.Namespace, args: List[str]) -> int:
     inp = open(sys.stdin.fileno(), "rb", closefd=False)
     # A sender says what it sends: the receiving side cannot know whether
     # a remote SOURCE is a file or a tree.
-    kind = "file" if opts.file else "tree"
-    if opts.sender is not None and os.path.isfile(opts.sender):
-        kind = "file"
-    if opts.file_name is not None and (opts.sender is not None or not opts.file
-                                       or _file_name(opts.file_name) != opts.file_name):
-        raise CliError(EXIT_SYNTAX, "serve: --file-name NAME goes with --receiver PATH "
-                       "--file, and NAME must be a plain file name", usage=True)
+    kind = "file" if opts.sender is not None and os.path.isfile(opts.sender) else "tree"
     out.write(f"{GREETING} {PROTOCOL} {librsync.__version__} {kind}\n".encode())
     out.flush()
     if opts.protocol != PROTOCOL:
         raise CliError(EXIT_PROTOCOL, f"{PROG} {librsync.__version__} on this side speaks "
                        f"protocol {PROTOCOL}, not {opts.protocol}")
     try:
-        if opts.sender is not None and kind == "file":
-            stats = _send_file(opts.sender, inp, out)
-        elif opts.sender is not None:
-            stats = tree.tree_delta(opts.sender, inp, out, delete=opts.delete,
-                                    checksum=opts.checksum, threads=opts.threads)
-        elif kind == "file":
-            path = opts.receiver
-            if opts.file_name is not None and os.path.isdir(path):
-                path = os.path.join(path, opts.file_name)
-            stats = _receive_file(path, inp, out, opts.dry_run, None, opts.max_length)
+        if opts.sender is not None:
+            stats = sync.send(opts.sender, inp, out, compress=opts.compress,
+                              threads=opts.threads)
         else:
-            stats = _receive(opts.receiver, inp, out, opts.dry_run, opts.checksum,
-                             opts.threads, opts.delete, opts.max_length)
+            stats = sync.receive(opts.receiver, inp, out, delete=opts.delete,
+                                 checksum=opts.checksum, dry_run=opts.dry_run,
+                                 compress=opts.compress, fsync=opts.fsync,
+                                 max_file_size=opts.max_length)
     except CliError:
         raise
     except BaseException as e:
@@ -246,204 +215,6 @@ def cmd_serve(opts: argparse.Namespace, args: List[str]) -> int:
     out.write(f"{TRAILER} {json.dumps(_stats_dict(stats))}\n".encode())
     out.flush()
     return 0
-
-
-def _receive(path: str, inp: IO[bytes], out: IO[bytes], dry_run: bool, checksum: bool,
-             threads: int, delete: bool = False,
-             max_file_size: Optional[int] = None) -> tree.TreeStats:
-    """Sign ``path`` onto ``out`` while patching it from ``inp`` (the
-    pusher's stream, which the signer is safe from: see tree.sync_tree)."""
-    sig_error: List[BaseException] = []
-
-    def signer() -> None:
-        try:
-            tree.tree_signature(path, out, checksum=checksum, threads=threads)
-        except BaseException as e:
-            sig_error.append(e)
-            # The sender then sees the signature stream end and stops, which
-            # ends our delta stream too: the patch below fails and we report
-            # this, the real cause.
-            with contextlib.suppress(OSError):
-                out.close()
-
-    t = threading.Thread(target=signer, name="tree_signature", daemon=True)
-    t.start()
-    try:
-        stats = tree.tree_patch(path, inp, dry_run=dry_run, delete=delete,
-                                max_file_size=max_file_size)
-    except BaseException:
-        if sig_error:
-            raise sig_error[0] from None
-        raise
-    # The sender read the signature's end record before it wrote the delta's,
-    # so the signer has written everything and is returning.
-    t.join()
-    if sig_error:
-        raise sig_error[0]
-    return stats
-
-
-# --- single files: librsync's streams in frames ----------------------------------------
-
-_FRAME = struct.Struct(">I")
-_MAX_FRAME = 1 << 20
-
-
-class _FrameWriter:
-    """An output for the library that frames what it is given."""
-
-    def __init__(self, raw: Any) -> None:
-        self._raw = raw
-        self.nbytes = 0
-
-    def write(self, data: Any) -> int:
-        view = memoryview(data).cast("B")
-        for i in range(0, len(view), _MAX_FRAME):
-            part = view[i:i + _MAX_FRAME]
-            self._raw.write(_FRAME.pack(len(part)))
-            self._raw.write(part)
-        self.nbytes += len(view)
-        return len(view)
-
-    def end(self) -> None:
-        self._raw.write(_FRAME.pack(0))
-        self._raw.flush()
-
-
-class _FrameReader(io.RawIOBase):
-    """Reads the framed stream's content up to its end frame, never further."""
-
-    def __init__(self, raw: Any, what: str) -> None:
-        super().__init__()
-        self._raw = raw
-        self._what = what
-        self._left = 0
-        self._done = False
-        self.nbytes = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def _exact(self, n: int) -> bytes:
-        data = b""
-        while len(data) < n:
-            part = self._raw.read(n - len(data))
-            if not part:
-                raise InputEndedError(RS_INPUT_ENDED, f"the {self._what} ended after "
-                                      f"{self.nbytes} bytes, before its end frame")
-            data += part
-        return data
-
-    def readinto(self, buf: Any) -> int:
-        while not self._done and self._left == 0:
-            (n,) = _FRAME.unpack(self._exact(_FRAME.size))
-            if n > _MAX_FRAME:
-                raise CorruptDataError(RS_CORRUPT, f"a frame of {n} bytes in the "
-                                       f"{self._what} (the limit is {_MAX_FRAME})")
-            self._left = n
-            self._done = n == 0
-        if self._done:
-            return 0
-        view = memoryview(buf).cast("B")
-        data = self._raw.read(min(len(view), self._left))
-        if not data:
-            self._exact(1)  # raises: the stream ended inside a frame
-        view[:len(data)] = data
-        self._left -= len(data)
-        self.nbytes += len(data)
-        return len(data)
-
-    def finish(self) -> None:
-        """Read up to the end frame (what the library left unread)."""
-        while self.readinto(bytearray(65536)):
-            pass
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it where the system says
-    (os.umask would set it, for every thread, while it is read)."""
-    with contextlib.suppress(OSError, ValueError):
-        with open("/proc/self/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"Umask:"):
-                    return int(line.split()[1], 8)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def _send_file(path: str, inp: Any, out: Any) -> tree.TreeStats:
-    """A sender of one file: its delta against the framed signature read."""
-    reader = _FrameReader(inp, "signature stream")
-    # The peer chose this signature: its size is bounded before it is
-    # loaded, and the delta search is bounded per byte by the engine.
-    sig = librsync.load_signature(reader, max_blocks=_MAX_SIG_BLOCKS)
-    reader.finish()
-    writer = _FrameWriter(out)
-    seen: List[librsync.Stats] = []
-    with open(path, "rb") as f:
-        librsync.delta(f, sig, writer, stats=seen.append)
-    writer.end()
-    st = seen[0]
-    return tree.TreeStats(files=1, files_new=int(st.copy_bytes == 0 and st.lit_bytes > 0),
-                          files_changed=int(st.copy_bytes > 0), file_bytes=st.in_bytes,
-                          literal_bytes=st.lit_bytes, copied_bytes=st.copy_bytes,
-                          signature_bytes=reader.nbytes, delta_bytes=writer.nbytes)
-
-
-def _receive_file(path: str, inp: Any, out: Any, dry_run: bool, bar: Any,
-                  max_length: Optional[int] = None) -> tree.TreeStats:
-    """A receiver of one file: sign ``path``, then patch it from the delta.
-
-    As in a tree, the file's own name is never followed: a symlink there
-    (one a peer made in an earlier sync, say) is replaced by the file, as
-    rsync does, and neither read as the old version nor written through.
-    The file is replaced atomically and keeps its permission bits."""
-    directory, name = os.path.split(path)
-    if not name or name in (".", ".."):
-        raise IsADirectoryError(errno.EISDIR, "is a directory, and the source is a file",
-                                path)
-    d = tree._Dir.existing(directory or os.curdir, dry_run)
-    try:
-        st = d.lstat(name)
-        if st is not None and stat.S_ISDIR(st.st_mode):
-            raise IsADirectoryError(errno.EISDIR, "is a directory, and the source is a "
-                                    "file", path)
-        regular = st is not None and stat.S_ISREG(st.st_mode)
-        basis: Any = d.open_basis(name) if regular else b""
-        temp = None
-        try:
-            writer = _FrameWriter(out)
-            librsync.signature(basis, writer)
-            writer.end()
-            reader = _FrameReader(inp, "delta stream")
-            delta = bar.counting(reader) if bar is not None else reader
-            if not isinstance(basis, bytes):
-                basis.seek(0)
-            if dry_run:
-                # Patched into a spooled file that is thrown away, to check it.
-                librsync.patch(basis, delta, None, max_length=max_length).close()
-            else:
-                temp = d.temp()
-                with open(temp.fd, "wb", buffering=0, closefd=False) as f:
-                    librsync.patch(basis, delta, f, max_length=max_length)
-            reader.finish()
-            if temp is not None:
-                if not isinstance(basis, bytes):
-                    basis.close()  # before the rename: Windows cannot replace an open file
-                mode = (stat.S_IMODE(st.st_mode) if regular and st is not None
-                        else 0o666 & ~_umask())
-                d.commit(temp, name, mode, time.time_ns())
-                temp = None
-        finally:
-            if temp is not None:
-                d.discard(temp)
-            if not isinstance(basis, bytes):
-                basis.close()
-    finally:
-        d.close()
-    return tree.TreeStats(files=1, signature_bytes=writer.nbytes,
-                          delta_bytes=reader.nbytes, dry_run=dry_run)
 
 
 # --- the local side: parsing what the serve side says ---------------------------------
@@ -467,7 +238,7 @@ def parse_greeting(line: bytes, host: str) -> str:
     return words[3]
 
 
-def parse_trailer(line: bytes, host: str) -> tree.TreeStats:
+def parse_trailer(line: bytes, host: str) -> sync.SyncStats:
     """The statistics of a serve side's closing line; CliError (exit 12) if
     it is not one."""
     words = line.decode("utf-8", "replace").split(" ", 1)
@@ -547,7 +318,7 @@ class _Remote:
             raise self.failed("before it answered")
         self.kind = parse_greeting(line, self.host)
 
-    def trailer(self) -> tree.TreeStats:
+    def trailer(self) -> sync.SyncStats:
         """The serve side's closing line: its step completed."""
         line = self.stdout.readline(_MAX_TRAILER)
         if not line.startswith(f"{TRAILER} ".encode()):
@@ -661,13 +432,27 @@ def _remote_or_ours(remote: _Remote, e: BaseException, doing: str,
     if isinstance(e, _cli_timeout.IOTimeout):
         return _timeout_error(e, when)
     if (remote.stdout.broken or isinstance(e, (InputEndedError, BrokenPipeError,
-                                               ConnectionError))):
+                                               ConnectionError, sync.PeerError))):
         return remote.failed(when)
     remote.close(ok=False)
     if isinstance(e, LibrsyncError):
         return CliError(EXIT_STREAM, f"Failed {doing}: the stream from {remote.host} was "
                         f"refused: {_describe(e)}")
     return _failure(e, doing)
+
+
+@contextlib.contextmanager
+def _no_sigpipe() -> Iterator[None]:
+    """A dead remote must be an error we report (BrokenPipeError), not the
+    silent death by SIGPIPE that ``main`` asks for rdiff's sake."""
+    if not hasattr(signal, "SIGPIPE") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGPIPE, old)
 
 
 class _CountingWriter:
@@ -686,72 +471,51 @@ class _CountingWriter:
         self._raw.flush()
 
 
-@contextlib.contextmanager
-def _no_sigpipe() -> Iterator[None]:
-    """A dead remote must be an error we report (BrokenPipeError), not the
-    silent death by SIGPIPE that ``main`` asks for rdiff's sake."""
-    if not hasattr(signal, "SIGPIPE") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    old = signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGPIPE, old)
-
-
-def _tree_size(path: str) -> Optional[int]:
+def _tree_size(path: str) -> int:
     """The bytes of the regular files under ``path``, for the bar's total."""
     total = 0
     for dirpath, _dirs, files in os.walk(path):
         for name in files:
             with contextlib.suppress(OSError):
                 st = os.lstat(os.path.join(dirpath, name))
-                if stat.S_ISREG(st.st_mode):
+                if st.st_mode & 0o170000 == 0o100000:
                     total += st.st_size
     return total
 
 
-def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[tree.TreeStats,
-                                                                       tree.TreeStats]:
-    """Local tree or file ``src`` to a remote receiver: (our delta stats, its
-    patch stats)."""
-    flags = ["--dry-run"] if opts.dry_run else []
-    if opts.max_length is not None:
+def _serve_flags(opts: argparse.Namespace, receiver: bool) -> List[str]:
+    """What the serve side is told: the options that are its to apply."""
+    on = [("--compress", opts.compress), ("--checksum", opts.checksum)]
+    if receiver:
+        on += [("--delete", opts.delete), ("--dry-run", opts.dry_run),
+               ("--fsync", opts.fsync)]
+    flags = [f for f, wanted in on if wanted]
+    if receiver and opts.max_length is not None:
         flags += ["--max-length", str(opts.max_length)]
-    if os.path.isfile(src):
-        flags.append("--file")
-        name = _file_name(src)
-        if name is not None:
-            # The receiver puts the file inside PATH if that is a directory.
-            flags += ["--file-name", shlex.quote(name)]
-    elif os.path.isdir(src):
-        flags += _tree_flags(opts, [f for f, on in (("--delete", opts.delete),
-                                                    ("--checksum", opts.checksum)) if on])
-    else:
+    return flags + (["-j", str(opts.threads)] if opts.threads != 1 else [])
+
+
+def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[sync.SyncStats,
+                                                                       sync.SyncStats]:
+    """Local tree or file ``src`` to a remote receiver: (our stats, its)."""
+    if not (os.path.isdir(src) or os.path.isfile(src)):
         raise _no_source(src)
-    remote = _Remote(opts, dst, "receiver", flags)
+    remote = _Remote(opts, dst, "receiver", _serve_flags(opts, receiver=True))
     ok = False
     try:
         remote.greet()
-        if os.path.isfile(src):
-            total: Optional[int] = os.path.getsize(src)
-        else:
-            total = _tree_size(src) if not opts.quiet else None
-        with progress(opts.quiet, total, "sync") as bar:
-            out: Any = _CountingWriter(remote.stdin, bar) if bar.active else remote.stdin
-            try:
-                if "--file" in flags:
-                    sent = _send_file(src, remote.stdout, out)
-                else:
-                    sent = tree.tree_delta(src, remote.stdout, out, delete=opts.delete,
-                                           checksum=opts.checksum, threads=opts.threads)
-                remote.stdin.close()
-            except (LibrsyncError, OSError) as e:
-                if isinstance(e, OSError) and e.filename is not None:
-                    raise _failure(e, "reading the source") from None
-                # A broken pipe or a cut stream: the remote's story is the real one.
-                raise _remote_or_ours(remote, e, "sending") from None
+        total = None if opts.quiet else (
+            os.path.getsize(src) if os.path.isfile(src) else _tree_size(src))
+        try:
+            with progress(opts.quiet, total, "sync") as bar:
+                out: Any = _CountingWriter(remote.stdin, bar) if bar.active else remote.stdin
+                sent = sync.send(src, remote.stdout, out, compress=opts.compress,
+                                 threads=opts.threads)
+            remote.stdin.close()
+        except (LibrsyncError, OSError) as e:
+            if isinstance(e, OSError) and e.filename is not None:
+                raise _failure(e, "reading the source") from None
+            raise _remote_or_ours(remote, e, "sending") from None
         got = remote.trailer()
         ok = True
     finally:
@@ -761,56 +525,22 @@ def _push(opts: argparse.Namespace, src: str, dst: Location) -> Tuple[tree.TreeS
     return sent, got
 
 
-def _tree_flags(opts: argparse.Namespace, flags: List[str]) -> List[str]:
-    """The serve side's options for a tree sync: ``flags``, and -j N (the
-    threads for big files' signatures and deltas apply on both sides)."""
-    return flags + (["-j", str(opts.threads)] if opts.threads != 1 else [])
-
-
-def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[tree.TreeStats,
-                                                                       tree.TreeStats]:
-    """A remote sender's tree or file into local ``dst``: (its delta stats,
-    our patch stats)."""
-    flags = _tree_flags(opts, [f for f, on in (("--delete", opts.delete),
-                                               ("--checksum", opts.checksum)) if on])
-    remote = _Remote(opts, src, "sender", flags)
+def _pull(opts: argparse.Namespace, src: Location, dst: str) -> Tuple[sync.SyncStats,
+                                                                       sync.SyncStats]:
+    """A remote sender's tree or file into local ``dst``: (its stats, ours)."""
+    remote = _Remote(opts, src, "sender", _serve_flags(opts, receiver=False))
     ok = False
-    sig_error: List[BaseException] = []
-
-    def signer() -> None:
-        try:
-            with remote.stdin:
-                tree.tree_signature(dst, remote.stdin, checksum=opts.checksum,
-                                    threads=opts.threads)
-        except BaseException as e:
-            sig_error.append(e)
-            with contextlib.suppress(OSError):
-                remote.stdin.close()
-
     try:
         remote.greet()
-        t = threading.Thread(target=signer, name="tree_signature", daemon=True)
-        if remote.kind == "tree":
-            t.start()
-        with progress(opts.quiet, None, "sync") as bar:
-            try:
-                if remote.kind == "file":
-                    got = _receive_file(into_directory(src.path, dst), remote.stdout,
-                                        remote.stdin, opts.dry_run, bar, opts.max_length)
-                else:
-                    got = tree.tree_patch(dst, bar.counting(remote.stdout),
-                                          dry_run=opts.dry_run, delete=opts.delete,
-                                          max_file_size=opts.max_length)
-            except (LibrsyncError, OSError) as e:
-                if sig_error and not isinstance(sig_error[0], BrokenPipeError):
-                    raise _failure(sig_error[0], "signing the destination") from None
-                raise _remote_or_ours(remote, e, "receiving") from None
-        if t.is_alive() or remote.kind == "tree":
-            t.join()
-        if sig_error:
-            if isinstance(sig_error[0], BrokenPipeError):
-                raise remote.failed("during the transfer")
-            raise _failure(sig_error[0], "signing the destination")
+        try:
+            with progress(opts.quiet, None, "sync") as bar:
+                got = sync.receive(dst, bar.counting(remote.stdout), remote.stdin,
+                                   delete=opts.delete, checksum=opts.checksum,
+                                   dry_run=opts.dry_run, compress=opts.compress,
+                                   fsync=opts.fsync, max_file_size=opts.max_length)
+            remote.stdin.close()
+        except (LibrsyncError, OSError) as e:
+            raise _remote_or_ours(remote, e, "receiving") from None
         sent = remote.trailer()
         ok = True
     finally:
@@ -891,40 +621,36 @@ def cmd_tree_sync(opts: argparse.Namespace, source: str, dest: str) -> int:
     return 0
 
 
-def _local(opts: argparse.Namespace, src: str, dst: str) -> tree.TreeStats:
+def _local(opts: argparse.Namespace, src: str, dst: str) -> sync.SyncStats:
     if not os.path.isdir(src):
         raise _no_source(src)
     if os.path.lexists(dst) and not os.path.isdir(dst):
         raise CliError(EXIT_SELECT, f'Failed, "{dst}" is not a directory, and the source '
                        "is one")
-    return tree.sync_tree(src, dst, delete=opts.delete, checksum=opts.checksum,
-                          dry_run=opts.dry_run, threads=opts.threads,
-                          max_file_size=opts.max_length)
+    return sync.sync(src, dst, delete=opts.delete, checksum=opts.checksum,
+                     dry_run=opts.dry_run, fsync=opts.fsync, threads=opts.threads,
+                     max_file_size=opts.max_length)
 
 
-def _merge(sent: tree.TreeStats, got: tree.TreeStats) -> tree.TreeStats:
-    """One TreeStats from both ends: the sender knows literal and copied
-    bytes, the receiver what it did (deleted, dry run); each counted one of
-    the streams."""
-    stats = dataclasses.replace(sent)
-    stats.deleted = got.deleted
-    stats.dry_run = got.dry_run
-    stats.signature_bytes = sent.signature_bytes or got.signature_bytes
-    stats.delta_bytes = sent.delta_bytes or got.delta_bytes
-    return stats
+def _merge(sent: sync.SyncStats, got: sync.SyncStats) -> sync.SyncStats:
+    """One SyncStats for the summary: the receiver's view (it knows what it
+    did), the bytes as this side saw them."""
+    return got
 
 
-def _summary(opts: argparse.Namespace, dest: str, st: tree.TreeStats) -> None:
-    wire = st.signature_bytes + st.delta_bytes
+def _summary(opts: argparse.Namespace, dest: str, st: sync.SyncStats) -> None:
+    wire = st.bytes_sent + st.bytes_received
+    for path, reason in st.skipped:
+        say(f"{path}: not synced: {reason}")
     if opts.statistics:
         print(f"Number of files: {st.files} (new {st.files_new}, changed {st.files_changed}, "
               f"unchanged {st.files_unchanged}), directories: {st.dirs}, "
               f"symlinks: {st.symlinks}, deleted: {st.deleted}")
         print(f"Total file size: {st.file_bytes} bytes")
         print(f"Literal data: {st.literal_bytes} bytes")
-        print(f"Copied data: {st.copied_bytes} bytes")
-        print(f"Signature stream: {st.signature_bytes} bytes")
-        print(f"Delta stream: {st.delta_bytes} bytes")
+        print(f"Matched data: {st.matched_bytes} bytes")
+        print(f"Bytes sent: {st.bytes_sent}")
+        print(f"Bytes received: {st.bytes_received}")
         saving = 100.0 * (st.file_bytes - wire) / st.file_bytes if st.file_bytes else 0.0
         speedup = st.file_bytes / wire if wire else 0.0
         shown = f"{saving:.1f}".replace("-0.0", "0.0")  # sent whole: no saving, not less
@@ -933,9 +659,9 @@ def _summary(opts: argparse.Namespace, dest: str, st: tree.TreeStats) -> None:
         dry = " (dry run, nothing changed)" if st.dry_run else ""
         print(f"{dest}: {st.files} files ({st.files_new} new, {st.files_changed} changed, "
               f"{st.deleted} deleted), {st.literal_bytes} bytes literal, "
-              f"{st.copied_bytes} bytes copied, {wire} bytes on the wire{dry}")
+              f"{st.matched_bytes} bytes matched, {wire} bytes on the wire{dry}")
     sys.stdout.flush()
 
 
-__all__ = ["cmd_serve", "cmd_tree_sync", "into_directory", "is_tree_sync", "parse_location", "Location",
-           "PROTOCOL"]
+__all__ = ["cmd_serve", "cmd_tree_sync", "into_directory", "is_tree_sync", "parse_location",
+           "Location", "PROTOCOL"]

@@ -58,15 +58,15 @@ Usage: {PROG} [OPTIONS] signature [BASIS [SIGNATURE]]
                 [OPTIONS] delta SIGNATURE [NEWFILE [DELTA]]
                 [OPTIONS] patch BASIS [DELTA [NEWFILE]]
                 [OPTIONS] sync SOURCE DESTINATION
-                [OPTIONS] serve --protocol=N --sender=PATH|--receiver=PATH [--file]
+                [OPTIONS] serve --protocol=N --sender=PATH|--receiver=PATH
 
 rdiff-compatible signatures, deltas and patches.  A missing name or `-'
 means standard input or output.  `sync' brings DESTINATION up to date with
 SOURCE (signature, delta and patch in one step), replaces it atomically and
 prints how many bytes were literal and how many copied.  A directory SOURCE
 syncs the whole tree (files, directories, symlinks, modes, mtimes).  Either
-side may be remote, [USER@]HOST:PATH, reached with --rsh; only signatures
-and deltas cross the connection.  `serve' is the remote end of that sync,
+side may be remote, [USER@]HOST:PATH, reached with --rsh; only the file
+list, signatures of changed files and deltas cross the connection.  `serve' is the remote end of that sync,
 started by `sync' itself.
 
 Options:
@@ -85,12 +85,18 @@ Delta-encoding options:
   -b, --block-size=BYTES    Signature block size, 0 (default) for recommended
   -S, --sum-size=BYTES      Signature strength, 0 (default) for max, -1 for min
 Patch options:
-      --max-length=BYTES    Fail rather than write more than BYTES
+      --max-length=BYTES    Fail rather than write more than BYTES; for a
+                            tree or remote sync, than BYTES in any one file
                             (suffixes K, M, G, T: powers of 1024)
 Tree and remote sync options:
       --delete              Delete what DESTINATION has and SOURCE has not
       --checksum            Compare files by BLAKE2b digest, not size and mtime
       --dry-run             Show what would change, change nothing
+      --compress            Compress file data with zstd when both sides
+                            have it (the zstd extra); else sync uncompressed
+      --fsync               Make each file durable before its rename
+                            (slower; without it a power loss can lose the
+                            newest files' data, never leave a partial file)
       --rsh=CMD             Command to reach a remote side (default ssh;
                             split as a shell would, e.g. "ssh -p 2222")
       --remote-cmd=CMD      librsync on the remote side (default
@@ -99,11 +105,9 @@ Tree and remote sync options:
                             takes no data for that long (0: never)
 Serve options (set by sync for the remote side):
       --protocol=N          Protocol version the local side speaks
-      --sender=PATH         Send the tree PATH (read signatures, write deltas)
-      --receiver=PATH       Receive into the tree PATH (write signatures,
-                            read deltas)
-      --file                The receiver's PATH is a single file
-      --file-name=NAME      ... named NAME inside PATH if PATH is a directory
+      --sender=PATH         Send the tree or file PATH (its file list, then
+                            deltas and new files)
+      --receiver=PATH       Receive into PATH (ask for what differs, write it)
 IO options:
   -I, --input-size=BYTES    Input buffer size (accepted, as a hint)
   -O, --output-size=BYTES   Output buffer size (accepted, as a hint)
@@ -275,8 +279,8 @@ def _build_parser() -> _Parser:
     p.add_argument("--protocol", type=_c_int, default=None)
     p.add_argument("--sender", default=None)
     p.add_argument("--receiver", default=None)
-    p.add_argument("--file", action="store_true")
-    p.add_argument("--file-name", default=None)
+    p.add_argument("--compress", action="store_true")
+    p.add_argument("--fsync", action="store_true")
     p.add_argument("args", nargs="*")
     return p
 

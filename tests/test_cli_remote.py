@@ -172,7 +172,7 @@ def test_push_then_small_edits_cross_as_deltas(source, tmp_path):
     total = stat_value(proc.stdout, "Total file size")
     wire = stat_value(proc.stdout, "Bytes on the wire")
     literal = stat_value(proc.stdout, "Literal data")
-    copied = stat_value(proc.stdout, "Copied data")
+    copied = stat_value(proc.stdout, "Matched data")
     assert total > BIG
     # The edits are ~30 KiB; the signatures ~1% of the tree.
     assert wire < total // 20, proc.stdout
@@ -270,15 +270,6 @@ def test_single_file_onto_a_directory_goes_inside_it(tmp_path, how):
     assert (d / f.name).is_dir() and not list((d / f.name).iterdir())
 
 
-def test_serve_file_name_is_a_plain_name(tmp_path):
-    for args in (("--receiver", tmp_path, "--file", "--file-name", "a/b"),
-                 ("--receiver", tmp_path, "--file-name", "a"),
-                 ("--sender", tmp_path, "--file-name", "a")):
-        proc = lib("serve", "--protocol", "2", *args)
-        assert proc.returncode == 1, err(proc)
-        assert "--file-name NAME goes with" in err(proc)
-
-
 # --- options ---------------------------------------------------------------------------
 
 def _small_pair(tmp_path):
@@ -304,7 +295,9 @@ def test_dry_run_changes_nothing(tmp_path, direction):
     proc = ok(remote("--dry-run", "--delete", "--stats", "sync", *args[direction]))
     assert snapshot(dst) == before
     assert b"dry run" in proc.stdout
-    assert stat_value(proc.stdout, "Literal data") > 0
+    # What would change is listed; nothing is computed or sent for it.
+    assert re.search(rb"new 1, changed [1-9]", proc.stdout), proc.stdout
+    assert stat_value(proc.stdout, "Literal data") == 0
 
 
 @pytest.mark.parametrize("direction", ["push", "pull", "local"])
@@ -464,10 +457,10 @@ def test_junk_instead_of_a_greeting_is_a_protocol_error(tmp_path):
 def test_serve_checks_the_protocol_and_its_arguments(tmp_path):
     proc = lib("serve", "--protocol", "99", "--receiver", tmp_path / "d")
     assert proc.returncode == 2
-    assert proc.stdout.startswith(b"LRSYNC-SERVE 2 ")
-    assert "speaks protocol 2, not 99" in err(proc)
+    assert proc.stdout.startswith(b"LRSYNC-SERVE 3 ")
+    assert "speaks protocol 3, not 99" in err(proc)
     for args in ((), ("--sender", "a", "--receiver", "b"), ("--sender", "a", "extra")):
-        proc = lib("serve", "--protocol", "2", *args)
+        proc = lib("serve", "--protocol", "3", *args)
         assert proc.returncode == 1, err(proc)
         assert "Usage for serve" in err(proc)
 
@@ -564,8 +557,9 @@ def test_threads_reach_both_sides_of_a_tree_sync(tmp_path):
     assert_same(src, pulled)
     lines = log.read_text().splitlines()
     assert len(lines) == 2
-    assert "--checksum -j 2 --receiver" in lines[0]
-    assert "--delete -j 2 --sender" in lines[1]
+    assert "--checksum -j 2 --receiver=" in lines[0]
+    # --delete is the receiver's to apply: the sender is not told.
+    assert " -j 2 --sender=" in lines[1] and "--delete" not in lines[1]
 
 
 # --- --timeout ---------------------------------------------------------------------------

@@ -59,9 +59,9 @@ import librsync
 from ._receiver import Receiver
 from ._sender import Sender
 from ._stats import SyncStats
-from ._wire import VERSION
+from ._wire import VERSION, PeerError
 
-__all__ = ["send", "receive", "sync", "SyncStats", "VERSION"]
+__all__ = ["send", "receive", "sync", "SyncStats", "PeerError", "VERSION"]
 
 
 def send(src: str | os.PathLike[str], reader: Any, writer: Any, *, compress: bool = False,
@@ -131,8 +131,8 @@ def sync(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, delete: bo
         t.join()
         # One side's failure ends the other's stream: report the cause, not
         # the echo (a cut stream or a broken pipe).
-        if errors and isinstance(e, (librsync.InputEndedError, BrokenPipeError)) \
-                and not isinstance(errors[0], (librsync.InputEndedError, BrokenPipeError)):
+        echoes = (librsync.InputEndedError, BrokenPipeError, PeerError)
+        if errors and isinstance(e, echoes) and not isinstance(errors[0], echoes):
             raise errors[0] from None
         raise
     t.join()

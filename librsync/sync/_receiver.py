@@ -31,11 +31,16 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .. import _api
 from .. import tree as _tree
-from ..exceptions import LimitExceededError
+from ..exceptions import InputEndedError, LimitExceededError
 from . import _compress, _wire as W
 from ._stats import SyncStats
 
 _CACHE = 32  # directory descriptors each thread keeps open
+_STOP_WAIT = 5.0  # seconds to wait for the generator after a failure
+
+
+class _Stopped(Exception):
+    """The reader failed: the generator stops where it is."""
 #: How far (in directories) a sender may list ahead of our acknowledgements:
 #: its window (the sender's WINDOW, 64) and some slack.  Beyond it, the
 #: sender is not waiting for us, and the listings it sends would pile up.
@@ -175,6 +180,7 @@ class Receiver:
         self._gen_error: Optional[BaseException] = None
         self._acks = 0
         self._rename: Optional[str] = None
+        self._stopping = False
 
     # -- setting up ----------------------------------------------------------------------
 
@@ -210,11 +216,24 @@ class Receiver:
         try:
             self._read()
             ok = True
+        except BaseException as e:
+            if not isinstance(e, (W.PeerError, InputEndedError)) and self._gen_error is None:
+                try:
+                    self._w.send(W.ERROR, W.error_payload(e), flush=True)
+                except Exception:
+                    pass
+            raise
         finally:
             if ok:
                 gen.join()
             else:
+                # The generator stops at its next entry; it is waited for
+                # (so that it leaves nothing half-made behind us) unless it
+                # is blocked writing to a peer that no longer reads, which
+                # the caller's closing the streams ends.
+                self._stopping = True
                 self._queue.put(_FINISH)
+                gen.join(_STOP_WAIT)
             self._rcache.close()
         if self._gen_error is not None:
             raise self._gen_error
@@ -229,11 +248,11 @@ class Receiver:
 
     def _read(self) -> None:
         r = self._r
-        decoders: Dict[int, W.ListingDecoder] = {}
-        announced_dirs, files, listed = 1, 0, 0
-        completed: set[int] = set()
-        depths: Dict[int, int] = {0: 0}  # the generator fills self._dirs, later
-        list_done = False
+        self._decoders: Dict[int, W.ListingDecoder] = {}
+        self._announced_dirs, self._files_seen, self._listed = 1, 0, 0
+        self._completed: set[int] = set()
+        self._depths: Dict[int, int] = {0: 0}  # the generator fills self._dirs, later
+        self._list_done = False
         while True:
             try:
                 kind, payload = r.next()
@@ -241,56 +260,8 @@ class Receiver:
                 if self._gen_error is not None:
                     raise self._gen_error from None
                 raise
-            if kind == W.LIST:
-                if list_done:
-                    raise W.corrupt("a listing after the end of the file list")
-                c = W.Cursor(payload, "listing")
-                dir_id = c.uvarint()
-                last = c.byte()
-                if dir_id >= announced_dirs or dir_id in completed:
-                    raise W.corrupt(f"a listing of directory {dir_id}, which was not "
-                                    "announced or was listed already")
-                if listed - self._acks > _WINDOW_SLACK:
-                    raise W.corrupt("the sender lists directories far ahead of the "
-                                    "acknowledgements")
-                dec = decoders.get(dir_id)
-                if dec is None:
-                    dec = decoders[dir_id] = W.ListingDecoder(dir_id, self._checksum)
-                entries = dec.decode(c)
-                c.done()
-                with_ids = []
-                for e in entries:
-                    if e.kind == W.KIND_DIR:
-                        ident = announced_dirs
-                        announced_dirs += 1
-                        depths[ident] = depths[dir_id] + 1
-                        if depths[ident] > W.MAX_DEPTH:
-                            raise _tree.LimitExceededError(
-                                f"the file list nests more than {W.MAX_DEPTH} directories")
-                    elif e.kind == W.KIND_FILE:
-                        ident = files
-                        files += 1
-                    else:
-                        ident = -1
-                    with_ids.append((e, ident))
-                self._queue.put((dir_id, with_ids, bool(last)))
-                if last:
-                    del decoders[dir_id]
-                    completed.add(dir_id)
-                    listed += 1
-            elif kind == W.LIST_END:
-                c = W.Cursor(payload, "end of the file list")
-                dirs_said, files_said = c.uvarint(), c.uvarint()
-                root = self._dirs[0]
-                root.mode = c.bounded(0o7777, "a mode") & 0o777
-                root.mtime = c.svarint()
-                c.done()
-                if decoders or (dirs_said, files_said) != (announced_dirs, files) \
-                        or listed != announced_dirs:
-                    raise W.corrupt("the file list ended before all its directories were "
-                                    "listed, or its counts are wrong")
-                list_done = True
-                self._queue.put(None)
+            if kind in (W.LIST, W.LIST_END):
+                self._list_message(kind, payload)
             elif kind == W.FILE:
                 self._receive_file(W.Cursor(payload, "file header"))
             elif kind == W.SKIP:
@@ -300,15 +271,72 @@ class Receiver:
                 p = self._take(file_id)
                 self.stats.skipped.append((self._shown(p), reason or "not sent"))
                 self._queue.put(_CHECK)
+            elif kind == W.ERROR:
+                raise W.peer_error("sender", payload)
             elif kind == W.DONE:
-                if not list_done:
+                if not self._list_done:
                     raise W.corrupt("the sender ended before its file list")
                 c = W.Cursor(payload, "end")
-                sender_files = c.uvarint()
-                self.stats.files = sender_files
+                self.stats.files = c.uvarint()
                 return
             else:
                 raise W.corrupt(f"a {chr(kind)!r} message from the sender")
+
+    def _list_message(self, kind: int, payload: bytes) -> None:
+        """A part of the file list: decoded, given ids, handed to the
+        generator.  It may come between the messages of a file's data (the
+        sender walks while it sends)."""
+        if self._list_done:
+            raise W.corrupt("a listing after the end of the file list")
+        if kind == W.LIST_END:
+            c = W.Cursor(payload, "end of the file list")
+            dirs_said, files_said = c.uvarint(), c.uvarint()
+            root = self._dirs[0]
+            root.mode = c.bounded(0o7777, "a mode") & 0o777
+            root.mtime = c.svarint()
+            c.done()
+            if self._decoders or (dirs_said, files_said) != (
+                    self._announced_dirs, self._files_seen) \
+                    or self._listed != self._announced_dirs:
+                raise W.corrupt("the file list ended before all its directories were "
+                                "listed, or its counts are wrong")
+            self._list_done = True
+            self._queue.put(None)
+            return
+        c = W.Cursor(payload, "listing")
+        dir_id = c.uvarint()
+        last = c.byte()
+        if dir_id >= self._announced_dirs or dir_id in self._completed:
+            raise W.corrupt(f"a listing of directory {dir_id}, which was not "
+                            "announced or was listed already")
+        if self._listed - self._acks > _WINDOW_SLACK:
+            raise W.corrupt("the sender lists directories far ahead of the "
+                            "acknowledgements")
+        dec = self._decoders.get(dir_id)
+        if dec is None:
+            dec = self._decoders[dir_id] = W.ListingDecoder(dir_id, self._checksum)
+        entries = dec.decode(c)
+        c.done()
+        with_ids = []
+        for e in entries:
+            if e.kind == W.KIND_DIR:
+                ident = self._announced_dirs
+                self._announced_dirs += 1
+                self._depths[ident] = self._depths[dir_id] + 1
+                if self._depths[ident] > W.MAX_DEPTH:
+                    raise _tree.LimitExceededError(
+                        f"the file list nests more than {W.MAX_DEPTH} directories")
+            elif e.kind == W.KIND_FILE:
+                ident = self._files_seen
+                self._files_seen += 1
+            else:
+                ident = -1
+            with_ids.append((e, ident))
+        self._queue.put((dir_id, with_ids, bool(last)))
+        if last:
+            del self._decoders[dir_id]
+            self._completed.add(dir_id)
+            self._listed += 1
 
     def _take(self, file_id: int) -> _Pending:
         with self._lock:
@@ -340,7 +368,8 @@ class Receiver:
         d = self._rcache.get(p.dir_id)
         what = self._shown(p)
         entry = p.entry
-        data = _DataReader(self._r, _compress.Decompressor() if self._zstd else None, what)
+        data = _DataReader(self._r, _compress.Decompressor() if self._zstd else None, what,
+                           self._list_message)
         basis = d.open_basis(p.name) if kind != W.WHOLE else None
         temp = None
         digest = hashlib.blake2b(digest_size=W.DIGEST_SIZE)
@@ -425,14 +454,13 @@ class Receiver:
             self._generate()
         except BaseException as e:
             self._gen_error = e
-            # The sender then sees our stream end and stops, which ends the
-            # reader's wait.
-            for end in (self._w.flush, getattr(self._w._raw, "close", None)):
-                if end is not None:
-                    try:
-                        end()
-                    except Exception:
-                        pass
+            # The sender then stops and ends its stream, which ends the
+            # reader's wait (closing ours would not do: another process, an
+            # rsh, may hold the same pipe).
+            try:
+                self._w.send(W.ERROR, W.error_payload(e), flush=True)
+            except Exception:
+                pass
 
     def _generate(self) -> None:
         list_done = False
@@ -489,6 +517,8 @@ class Receiver:
         stats = self.stats
         dry = self._dry_run
         for e, ident in entries:
+            if self._stopping:
+                raise _Stopped()
             name = os.fsdecode(e.name)
             if self._single:
                 if dir_id != 0 or e.kind != W.KIND_FILE or len(entries) != 1:
@@ -537,6 +567,10 @@ class Receiver:
                       st: Optional[os.stat_result], is_dir: bool) -> None:
         stats = self.stats
         regular = st is not None and stat.S_ISREG(st.st_mode)
+        if self._single and regular and st is not None:
+            # One file onto one file keeps the destination's permission
+            # bits, as a local file sync does.
+            e = e._replace(mode=stat.S_IMODE(st.st_mode) & 0o777)
         if regular and st is not None and st.st_size == e.size and (
                 self._same_digest(d, name, e) if self._checksum else st.st_mtime_ns == e.mtime):
             stats.files_unchanged += 1
@@ -666,8 +700,9 @@ class _DataReader:
     reader for the patch job (decompressed, when the sync is)."""
 
     def __init__(self, r: W.MessageReader, decomp: Optional[_compress.Decompressor],
-                 what: str) -> None:
+                 what: str, on_list: Any) -> None:
         self._r = r
+        self._on_list = on_list
         self._d = decomp
         self._what = what
         self._buf = b""
@@ -698,6 +733,10 @@ class _DataReader:
                 else:
                     self._buf = payload
                 self._pos = 0
+            elif kind in (W.LIST, W.LIST_END):
+                self._on_list(kind, payload)
+            elif kind == W.ERROR:
+                raise W.peer_error("sender", payload)
             elif kind == W.END_FILE:
                 self._end = payload
                 if self._d is not None and not self._d.eof and self.nread:

@@ -18,6 +18,7 @@ import threading
 from typing import Any, Dict, List, Optional, Tuple
 
 from .. import _api, _parallel
+from .. import exceptions as librsync_errors
 from .. import tree as _tree
 from . import _compress, _wire as W
 from ._stats import SyncStats
@@ -105,6 +106,12 @@ class Sender:
         walker.start()
         try:
             self._serve()
+        except BaseException as e:
+            if not isinstance(e, (W.PeerError, librsync_errors.InputEndedError)) \
+                    and self._walk_error is None:
+                with contextlib.suppress(Exception):
+                    self._w.send(W.ERROR, W.error_payload(e), flush=True)
+            raise
         finally:
             with self._cond:
                 self._stop = True
@@ -126,12 +133,12 @@ class Sender:
     def _walk_safely(self) -> None:
         try:
             self._walk()
-        except BaseException as e:  # reported by run(); the peer sees the stream stop
+        except BaseException as e:  # reported by run(), and told to the receiver
             self._walk_error = e
             with self._cond:
                 self._stop = True
             with contextlib.suppress(Exception):
-                self._w.flush()
+                self._w.send(W.ERROR, W.error_payload(e), flush=True)
 
     def _walk(self) -> None:
         next_dir, next_file = 1, 0
@@ -257,6 +264,8 @@ class Sender:
                     self._cond.notify_all()
             elif kind == W.DONE:
                 return
+            elif kind == W.ERROR:
+                raise W.peer_error("receiver", payload)
             else:
                 raise W.corrupt(f"a {chr(kind)!r} message from the receiver")
 

@@ -22,6 +22,7 @@ Sender to receiver:
        changed while it was read; the receiver keeps its old version)
 ``K``  a requested file could not be sent (vanished, unreadable): id, reason
 ``Z``  end: the sender's statistics
+``!``  the sender stopped (it could not read its source, say): why, as text
 =====  ==========================================================================
 
 Receiver to sender:
@@ -34,6 +35,7 @@ Receiver to sender:
 ``A``  every request for the files of a directory has been sent (the sender
        may forget that directory's entries)
 ``Z``  end: no more requests
+``!``  the receiver stopped (a refused list, a full disk): why, as text
 =====  ==========================================================================
 """
 
@@ -47,9 +49,11 @@ from ..exceptions import (
     RS_BAD_MAGIC,
     RS_CORRUPT,
     RS_INPUT_ENDED,
+    RS_IO_ERROR,
     BadMagicError,
     CorruptDataError,
     InputEndedError,
+    LibrsyncError,
     LimitExceededError,
 )
 
@@ -58,6 +62,8 @@ VERSION = 3
 MAGIC = b"LRS3"
 
 HELLO, LIST, LIST_END, FILE, CHUNK, END_FILE, SKIP, DONE = (ord(c) for c in "HLQFCEKZ")
+#: Either way: this side stopped, and why (UTF-8 text); nothing follows.
+ERROR = ord("!")
 REQUEST, SIG, SIG_END, ACK = (ord(c) for c in "RSTA")
 
 # Feature flags in a hello.
@@ -90,6 +96,30 @@ LIST_PART = 64 * 1024
 
 def corrupt(message: str) -> CorruptDataError:
     return CorruptDataError(RS_CORRUPT, message)
+
+
+class PeerError(LibrsyncError):
+    """The other side of a sync stopped, and said why (an ``!`` message):
+    its failure, not this side's."""
+
+    def __init__(self, message: Optional[str] = None, code: int = RS_IO_ERROR) -> None:
+        super().__init__(code, message)
+
+    def __reduce__(self) -> Tuple[type, Tuple[object, ...]]:
+        return (type(self), (self.message, self.code))
+
+
+def error_payload(e: BaseException) -> bytes:
+    """An ``!`` message's text for ``e``, bounded."""
+    text = str(e) or type(e).__name__
+    if isinstance(e, OSError) and e.strerror:
+        text = e.strerror + (f": {e.filename}" if e.filename is not None else "")
+    return text.encode("utf-8", "replace")[:4096]
+
+
+def peer_error(who: str, payload: bytes) -> PeerError:
+    text = payload[:4096].decode("utf-8", "replace")
+    return PeerError(f"the {who} stopped: {text}")
 
 
 # --- varints --------------------------------------------------------------------------

@@ -1,28 +1,27 @@
 """A hostile other side for ``librsync sync``: ``hostile_serve.py SCENARIO
 serve --protocol N ... --sender=PATH`` stands in for ``librsync serve``
-(the tests give it as ``--remote-cmd``) and speaks the serve protocol the
-way an attacker who controls the remote machine would.
+(the tests give it as ``--remote-cmd``) and speaks protocol 3 the way an
+attacker who controls the remote machine would.
 
-Scenarios (all as the sender of a pull unless said otherwise):
+Scenarios (all as the sender of a pull):
 
 ``file-pwn``
-    says it sends a single file, records the signature it is sent in the
-    file named by ``$HOSTILE_LOG``, and answers with a delta that makes
-    ``pwned``;
+    says it sends a single file, records the request it gets (the byte of
+    its kind) in the file named by ``$HOSTILE_LOG``, and sends ``pwned``;
 ``bad-name``
-    a tree delta stream with an entry named ``a/b``;
-``bad-crc``
-    a tree delta stream with one record's checksum wrong;
+    a file list with an entry named ``a/b``;
+``bad-msg``
+    a message of a type that does not exist, after the hellos;
 ``delete``
-    a tree delta stream that removes ``keep.txt`` (an ``X`` record with
-    nothing in its place), sent whether or not ``--delete`` was asked for;
+    a file list without the destination's ``keep.txt``, as if to make the
+    receiver remove it;
 ``copy-bomb``
-    a tree delta stream whose ``P`` record turns the destination's
-    ``small.bin`` (content in ``$HOSTILE_OLD``) into 200 copies of itself
-    with a few bytes of COPY commands per copy;
+    lists ``small.bin`` (content in ``$HOSTILE_OLD``) as 200 copies of
+    itself and answers the receiver's delta request with a few bytes of
+    COPY commands per copy;
 ``bad-trailer``
-    the real tree delta of PATH, then a trailer whose statistics have the
-    wrong JSON types;
+    the real sender of PATH, then a trailer whose statistics have the wrong
+    JSON types;
 ``stderr-flood``
     300 MiB on stderr without a newline, then exit 1.
 """
@@ -30,71 +29,48 @@ Scenarios (all as the sender of a pull unless said otherwise):
 from __future__ import annotations
 
 import hashlib
-import io
 import os
-import struct
 import sys
 
 import librsync
-from librsync import tree
+from librsync import sync
+from librsync.sync import _wire as W
 
-FRAME = struct.Struct(">I")
 T0 = 1_600_000_000 * 10**9
 
 
-def greet(kind: str = "tree") -> None:
-    sys.stdout.buffer.write(f"LRSYNC-SERVE 2 hostile {kind}\n".encode())
-    sys.stdout.buffer.flush()
+def msg(kind: int, payload: bytes = b"") -> bytes:
+    head = bytearray((kind,))
+    W.put_uvarint(head, len(payload))
+    return bytes(head) + payload
 
 
-def trailer(text: str = '{"files": 1}') -> None:
-    try:
-        sys.stdout.buffer.write(f"LRSYNC-DONE {text}\n".encode())
-        sys.stdout.buffer.flush()
-    except BrokenPipeError:
-        pass  # the local side refused the stream and hung up, as it should
+def uv(*values: int) -> bytes:
+    out = bytearray()
+    for v in values:
+        W.put_uvarint(out, v)
+    return bytes(out)
 
 
-def read_frames(inp) -> bytes:
-    data = b""
-    while True:
-        (n,) = FRAME.unpack(inp.read(FRAME.size))
-        if n == 0:
-            return data
-        data += inp.read(n)
+def listing(entries) -> bytes:
+    enc = W.ListingEncoder(0)
+    out = b""
+    for e in entries:
+        part = enc.add(e)
+        if part:
+            out += msg(W.LIST, part)
+    out += msg(W.LIST, enc.finish())
+    end = bytearray(uv(1, sum(e.kind == W.KIND_FILE for e in entries), 0o755))
+    W.put_svarint(end, T0)
+    return out + msg(W.LIST_END, bytes(end))
 
 
-def write_frames(out, data: bytes) -> None:
-    for i in range(0, len(data), 1 << 20):
-        part = data[i:i + (1 << 20)]
-        out.write(FRAME.pack(len(part)) + part)
-    out.write(FRAME.pack(0))
-    out.flush()
-
-
-def entry(kind: str, name: bytes, mode: int = 0o644, tail: bytes = b"") -> tuple:
-    return (ord(kind), tree._ENTRY.pack(mode, T0, len(name)) + name + tail)
-
-
-def delta_stream(records) -> bytes:
-    out = io.BytesIO()
-    w = tree._Writer(out, "hostile")
-    w.record(tree._H, b"D\0")
-    w.entry(tree._D, b"", 0o755, T0)
-    for kind, body in records:
-        w.record(kind, body)
-    w.record(tree._Q)
-    w.close()
-    return out.getvalue()
-
-
-def file_records(kind: str, name: bytes, data: bytes, content: bytes) -> list:
-    """An N or P record with ``data`` as its C records, announcing and
-    checking ``content``."""
-    digest = hashlib.blake2b(content, digest_size=32).digest()
-    chunks = [(tree._C, data[i:i + (1 << 20)]) for i in range(0, len(data), 1 << 20)]
-    return [entry(kind, name, tail=tree._U64.pack(len(content))), *chunks,
-            (tree._E, tree._FILE_END.pack(len(content), digest))]
+def file_data(kind: int, data: bytes, content: bytes) -> bytes:
+    digest = hashlib.blake2b(content, digest_size=W.DIGEST_SIZE).digest()
+    chunks = b"".join(msg(W.CHUNK, data[i:i + (1 << 20)])
+                      for i in range(0, len(data), 1 << 20))
+    return (msg(W.FILE, uv(0) + bytes([kind])) + chunks
+            + msg(W.END_FILE, uv(len(content)) + digest + b"\0"))
 
 
 def main() -> int:
@@ -102,49 +78,64 @@ def main() -> int:
     path = next((a.split("=", 1)[1] for a in sys.argv if a.startswith(("--sender=",
                                                                       "--receiver="))), "")
     out = sys.stdout.buffer
+    inp = sys.stdin.buffer
     if scenario == "stderr-flood":
         piece = b"x" * (1 << 20)
         for _ in range(300):
             sys.stderr.buffer.write(piece)
         sys.stderr.buffer.flush()
         return 1
-    if scenario == "file-pwn":
-        greet("file")
-        sig = read_frames(sys.stdin.buffer)
-        with open(os.environ["HOSTILE_LOG"], "wb") as log:
-            log.write(sig)
-        write_frames(out, librsync.delta(b"pwned\n", librsync.load_signature(sig)).read())
-        trailer()
-        return 0
+    kind = "file" if scenario == "file-pwn" else "tree"
+    out.write(f"LRSYNC-SERVE 3 hostile {kind}\n".encode())
+    out.flush()
     if scenario == "bad-trailer":
-        greet()
-        tree.tree_delta(path, sys.stdin.buffer, out)
-        trailer('{"files": "many", "deleted": [1]}')
-        return 0
-    greet()
-    if scenario == "bad-name":
-        stream = delta_stream(file_records("N", b"a/b", b"pwned", b"pwned"))
-    elif scenario == "bad-crc":
-        good = bytearray(delta_stream(file_records("N", b"f", b"data", b"data")))
-        good[-20] ^= 1  # inside the last records, before the end record
-        stream = bytes(good)
-    elif scenario == "delete":
-        stream = delta_stream([(ord("X"), tree._ENTRY.pack(0, 0, 8) + b"keep.txt")])
-    elif scenario == "copy-bomb":
-        with open(os.environ["HOSTILE_OLD"], "rb") as f:
-            old = f.read()
-        new = old * 200
-        delta = librsync.delta(new, librsync.signature(old)).read()
-        stream = delta_stream(file_records("P", b"small.bin", delta, new))
-    else:
-        sys.stderr.write(f"hostile_serve: no scenario {scenario!r}\n")
-        return 2
-    try:
-        out.write(stream)
+        sync.send(path, inp, out)
+        out.write(b'LRSYNC-DONE {"files": "many", "deleted": [1]}\n')
         out.flush()
-    except BrokenPipeError:
         return 0
-    trailer()
+    r = W.MessageReader(inp, "receiver's stream")
+    try:
+        out.write(msg(W.HELLO, W.hello_payload(W.FEAT_SINGLE if kind == "file" else 0)))
+        out.flush()
+        W.read_hello(r)
+        if scenario == "file-pwn":
+            out.write(listing([W.Entry(W.KIND_FILE, b"src", 0o644, T0, 6)]))
+            out.flush()
+            rkind, payload = r.next()
+            with open(os.environ["HOSTILE_LOG"], "wb") as log:
+                log.write(payload[1:2])
+            out.write(file_data(W.WHOLE, b"pwned\n", b"pwned\n"))
+        elif scenario == "bad-name":
+            out.write(listing([W.Entry(W.KIND_FILE, b"a/b", 0o644, T0, 5)]))
+        elif scenario == "bad-msg":
+            out.write(msg(ord("X"), b"?"))
+        elif scenario == "delete":
+            out.write(listing([]))
+        elif scenario == "copy-bomb":
+            with open(os.environ["HOSTILE_OLD"], "rb") as f:
+                old = f.read()
+            new = old * 200
+            out.write(listing([W.Entry(W.KIND_FILE, b"small.bin", 0o644, T0, len(new))]))
+            out.flush()
+            r.next()  # the request
+            while r.next()[0] != W.SIG_END:
+                pass
+            delta = librsync.delta(new, librsync.signature(old)).read()
+            out.write(file_data(W.DELTA, delta, new))
+        else:
+            sys.stderr.write(f"hostile_serve: no scenario {scenario!r}\n")
+            return 2
+        out.flush()
+        # Until the receiver ends (or refuses), then our end and a trailer.
+        while True:
+            rkind, _ = r.next()
+            if rkind in (W.DONE, W.ERROR):
+                break
+        out.write(msg(W.DONE, uv(1, 0, 0, 0)))
+        out.write(b'LRSYNC-DONE {"files": 1}\n')
+        out.flush()
+    except (BrokenPipeError, librsync.LibrsyncError):
+        pass  # the local side refused the stream and hung up, as it should
     return 0
 
 
