@@ -11,13 +11,12 @@ import contextlib
 import io
 import logging
 import os
-import re
 import stat
 import sys
 from typing import IO, Any, Iterator, List, NoReturn, Optional
 
 import librsync
-from librsync import _format
+from librsync import _files, _format
 from librsync.exceptions import RS_IO_ERROR, RS_SYNTAX_ERROR
 
 #: The name in messages and help.  Fixed rather than taken from argv[0] so
@@ -105,8 +104,9 @@ def open_seekable_input(name: Optional[str]) -> IO[bytes]:
 
 
 def output(name: Optional[str], force: bool) -> Any:
-    """What to pass the library as output: the path itself (written
-    atomically) or a standard-output writer.  Refuses an existing file
+    """What to pass the library as output: the path itself (a regular file
+    replaced atomically, anything else written in place) or a
+    standard-output writer.  Refuses an existing file
     without ``-f`` before any work is done, with rdiff's status (100)."""
     if is_std(name):
         return StdoutWriter()
@@ -129,8 +129,7 @@ def output_errors(name: Optional[str]) -> Iterator[None]:
     except OSError as e:
         if name is None or is_std(name) or not isinstance(e.filename, str):
             raise
-        m = re.fullmatch(r"\.(.+)\.[0-9a-f]{12}\.tmp", os.path.basename(e.filename))
-        if m is None or m.group(1) != os.path.basename(os.path.realpath(name)):
+        if e.filename != name and not _files.is_temp_of(e.filename, name):
             raise
         raise CliError(RS_IO_ERROR, f'Error opening "{name}" for write: '
                                     f"{e.strerror or e}") from None
