@@ -381,7 +381,7 @@ def test_concurrent_outputs_to_one_path_all_complete(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-# --- the command line killed mid-write -----------------------------------------------
+# --- the command line under signals -----------------------------------------------
 
 class _BlockedWriter:
     """``librsync -f signature FIFO OUT`` held mid-run: its input is a FIFO
@@ -414,6 +414,39 @@ class _BlockedWriter:
         if self.proc.poll() is None:
             self.proc.kill()
         self.finish()
+
+
+@posix_only
+@pytest.mark.parametrize("signame, status", [("SIGTERM", 128 + 15), ("SIGHUP", 128 + 1),
+                                             ("SIGINT", 128 + 2)])
+def test_cli_signal_mid_write_removes_the_temporary_file(tmp_path, signame, status):
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    w = _BlockedWriter(tmp_path, outdir / "sig")
+    try:
+        w.proc.send_signal(getattr(signal, signame))
+        _, err = w.proc.communicate(timeout=PATIENCE)
+    finally:
+        w.kill()
+    assert w.proc.returncode == status, err
+    assert b"Interrupted." in err and b"Traceback" not in err
+    assert list(outdir.iterdir()) == []
+
+
+@posix_only
+def test_cli_sigterm_keeps_an_existing_output(tmp_path):
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    (outdir / "sig").write_bytes(b"previous")
+    w = _BlockedWriter(tmp_path, outdir / "sig")
+    try:
+        w.proc.terminate()
+        w.proc.communicate(timeout=PATIENCE)
+    finally:
+        w.kill()
+    assert w.proc.returncode == 128 + signal.SIGTERM
+    assert sorted(p.name for p in outdir.iterdir()) == ["sig"]
+    assert (outdir / "sig").read_bytes() == b"previous"
 
 
 @posix_only
@@ -456,3 +489,50 @@ def test_cli_run_beside_a_live_writer_leaves_its_temporary_file(tmp_path):
     assert sorted(p.name for p in outdir.iterdir()) == ["sig"]
     # From a FIFO, whose size is unknown: the default block length for pipes.
     assert (outdir / "sig").read_bytes() == librsync.signature(iter([DATA])).read()
+
+
+@posix_only
+def test_serve_receiver_sigterm_mid_patch_exits_20_and_cleans_up(tmp_path):
+    """The remote end of a file sync, blocked reading the delta with its
+    temporary output file open: SIGTERM (ssh's SIGHUP alike) is rsync's
+    "interrupted", 20, and leaves nothing behind."""
+    from librsync import _cli_remote
+
+    dest = tmp_path / "dest"
+    dest.write_bytes(DATA)
+    proc = subprocess.Popen([*LIBRSYNC, "serve", "--protocol", str(_cli_remote.PROTOCOL),
+                             "--receiver", str(dest), "--file"], cwd=CHILD_CWD,
+                            env=child_env(), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # Drained so that the signature it sends first can never block it.
+        drain = threading.Thread(target=proc.stdout.read, daemon=True)
+        drain.start()
+        _wait_for(lambda: proc.poll() is not None or _temps(tmp_path),
+                  "the receiver's temporary file")
+        assert proc.poll() is None
+        proc.terminate()
+        proc.wait(PATIENCE)
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdin.close()
+    assert proc.returncode == 20, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dest"]
+    assert dest.read_bytes() == DATA
+
+
+def test_nohup_keeps_sighup_ignored(tmp_path):
+    """Under nohup (SIGHUP ignored) the command must not start catching it."""
+    code = ("import signal, sys; signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+            "from librsync import _cli_io\n"
+            "_cli_io.catch_signals()\n"
+            "assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN\n"
+            "assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL\n")
+    if not hasattr(signal, "SIGHUP"):
+        pytest.skip("no SIGHUP")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=CHILD_CWD, env=child_env(),
+                          capture_output=True, timeout=PATIENCE)
+    assert proc.returncode == 0, proc.stderr
