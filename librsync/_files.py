@@ -452,7 +452,7 @@ def _plan_output(path: str | bytes) -> tuple[int, Any]:
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
     if st is not None and not stat.S_ISREG(st.st_mode):
         return _IN_PLACE, path
-    cur = path
+    cur: str | bytes = path
     for _ in range(_MAX_LINKS + 1):
         if _under_proc(cur):
             return _THROUGH_PROC, path
@@ -465,10 +465,12 @@ def _plan_output(path: str | bytes) -> tuple[int, Any]:
         if _is_magic_link(lst):
             return _THROUGH_PROC, path
         _check_followable(cur, lst)
-        target = os.readlink(cur)
         # Relative to the folder holding the link, as the kernel reads it:
         # joined, not normalised, so ".." is taken after folder links too.
-        cur = os.path.join(os.path.dirname(cur), target)
+        if isinstance(cur, bytes):
+            cur = os.path.join(os.path.dirname(cur), os.readlink(cur))
+        else:
+            cur = os.path.join(os.path.dirname(cur), os.readlink(cur))
         fd = _own_fd(cur)
         if fd is not None:
             return _OWN_FD, fd
@@ -494,8 +496,9 @@ def _temp_prefix(directory: str | bytes, base: str | bytes) -> str | bytes:
 
 
 def _slot(prefix: str | bytes, n: int) -> str | bytes:
-    suffix = f"{n}.tmp"
-    return prefix + (suffix.encode() if isinstance(prefix, bytes) else suffix)  # type: ignore[operator]
+    if isinstance(prefix, bytes):
+        return prefix + b"%d.tmp" % n
+    return f"{prefix}{n}.tmp"
 
 
 def is_temp_of(filename: object, dest: str | bytes) -> bool:
@@ -510,7 +513,7 @@ def is_temp_of(filename: object, dest: str | bytes) -> bool:
         return False
     if kind != _ATOMIC:
         return False
-    prefix = os.path.basename(_temp_prefix(*os.path.split(os.fsdecode(name))))
+    prefix = os.fsdecode(os.path.basename(_temp_prefix(*os.path.split(os.fsdecode(name)))))
     base = os.path.basename(os.fsdecode(filename))
     return base.startswith(prefix) and base[len(prefix):-4].isdigit() and base.endswith(".tmp")
 
