@@ -111,6 +111,8 @@ def catch_signals() -> None:
     command line (never for ``main()`` called from Python, whose signals are
     its caller's).  A signal that is ignored (``nohup``, ``&`` in a script)
     stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers (main() run in a thread)
     caught = False
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         signum = getattr(signal, name, None)
