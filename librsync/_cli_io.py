@@ -11,13 +11,15 @@ import contextlib
 import io
 import logging
 import os
-import re
+import signal
 import stat
 import sys
+import threading
+import time
 from typing import IO, Any, Iterator, List, NoReturn, Optional
 
 import librsync
-from librsync import _format
+from librsync import _files, _format
 from librsync.exceptions import RS_IO_ERROR, RS_SYNTAX_ERROR
 
 #: The name in messages and help.  Fixed rather than taken from argv[0] so
@@ -55,6 +57,76 @@ def say(message: str) -> None:
     """One line on stderr, prefixed as rdiff prefixes its messages."""
     sys.stderr.write(f"{PROG}: {message}\n")
     sys.stderr.flush()
+
+
+# --- signals ---------------------------------------------------------------------
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT, SIGTERM or SIGHUP, raised as Ctrl-C's KeyboardInterrupt is, so
+    that the same unwinding runs: a path output's temporary file is removed,
+    a tree sync's temporaries too, and the exit status is the documented
+    one for an interruption rather than death by the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_unwinding = False
+
+
+def _on_signal(signum: int, frame: Any) -> None:
+    global _unwinding
+    if _unwinding:
+        return  # already on the way out: a repeat, or one of _nudge's
+    _unwinding = True
+    raise Interrupted(signum)
+
+
+def _nudge(wakeup: int, main: int) -> None:
+    """Make sure the main thread runs the handler.
+
+    Python runs a signal handler only when the main thread next executes
+    Python code, or when a system call of the main thread fails with EINTR.
+    A signal that lands just before a blocking read (of a FIFO whose writer
+    has gone quiet) -- or that the kernel gives another thread -- would wait
+    for that read to return, possibly forever.  Python's C-level handler
+    writes each signal's number to the wakeup descriptor, which this thread
+    reads; it then sends the signal to the main thread itself, again until
+    the handler has run, so that the blocking call fails with EINTR."""
+    while True:
+        try:
+            got = os.read(wakeup, 64)
+        except OSError:
+            return
+        if not got:
+            return
+        while not _unwinding:
+            signal.pthread_kill(main, got[-1])
+            time.sleep(0.05)
+
+
+def catch_signals() -> None:
+    """Turn SIGINT, SIGTERM and SIGHUP into :class:`Interrupted`, for a real
+    command line (never for ``main()`` called from Python, whose signals are
+    its caller's).  A signal that is ignored (``nohup``, ``&`` in a script)
+    stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers (main() run in a thread)
+    caught = False
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _on_signal)
+            caught = True
+    if caught and hasattr(signal, "pthread_kill") and os.name == "posix":
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        for fd in (r, w):
+            os.set_inheritable(fd, False)
+        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        threading.Thread(target=_nudge, args=(r, threading.main_thread().ident),
+                         name="signal nudge", daemon=True).start()
 
 
 # --- operands --------------------------------------------------------------------
@@ -105,8 +177,9 @@ def open_seekable_input(name: Optional[str]) -> IO[bytes]:
 
 
 def output(name: Optional[str], force: bool) -> Any:
-    """What to pass the library as output: the path itself (written
-    atomically) or a standard-output writer.  Refuses an existing file
+    """What to pass the library as output: the path itself (a regular file
+    replaced atomically, anything else written in place) or a
+    standard-output writer.  Refuses an existing file
     without ``-f`` before any work is done, with rdiff's status (100)."""
     if is_std(name):
         return StdoutWriter()
@@ -129,8 +202,7 @@ def output_errors(name: Optional[str]) -> Iterator[None]:
     except OSError as e:
         if name is None or is_std(name) or not isinstance(e.filename, str):
             raise
-        m = re.fullmatch(r"\.(.+)\.[0-9a-f]{12}\.tmp", os.path.basename(e.filename))
-        if m is None or m.group(1) != os.path.basename(os.path.realpath(name)):
+        if e.filename != name and not _files.is_temp_of(e.filename, name):
             raise
         raise CliError(RS_IO_ERROR, f'Error opening "{name}" for write: '
                                     f"{e.strerror or e}") from None

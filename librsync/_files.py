@@ -4,7 +4,8 @@ Every input (``f``, ``s``, ``d``) may be a binary file object, a bytes-like
 object (the data itself), a path (``str`` / ``os.PathLike``; ``bytes`` is
 always data) or an iterable of bytes-like chunks (a generator, a list, an
 HTTP client's ``iter_content()``).  Every output may be ``None`` (a
-SpooledTemporaryFile), a binary file object, or a path written atomically.
+SpooledTemporaryFile), a binary file object, or a path: a regular file
+replaced atomically, anything else (a device, a FIFO) written in place.
 This module is the one place that decides which is which, so the C core only
 ever sees a buffer or a binary reader/writer.
 """
@@ -12,9 +13,10 @@ ever sees a buffer or a binary reader/writer.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
-import secrets
+import re
 import stat
 import tempfile
 from typing import Any, Callable, Iterator, Union
@@ -32,6 +34,7 @@ __all__ = [
     "check_writer",
     "open_basis",
     "regular_fd",
+    "is_temp_of",
 ]
 
 #: Size above which the default output (a SpooledTemporaryFile) moves to disk.
@@ -317,33 +320,364 @@ def source_size(src: Source) -> int:
         return -1
 
 
-def _resolve_destination(path: str | bytes) -> str | bytes:
-    # Writing "to a path" means to the file it names: follow a symlink so the
-    # link is kept and its target updated, as `cp` and editors do.
-    return os.path.realpath(path)
+# --- path outputs ---------------------------------------------------------------
+#
+# A path names either a file to replace or something to write into.  A
+# regular file (or a new name) is replaced atomically: the output goes to a
+# temporary file beside it, renamed over it once complete.  Anything else -- a
+# device such as /dev/null, a FIFO, a terminal, /dev/stdout -- is opened and
+# written in place, as rdiff (fopen "wb") does: replacing /dev/null with a
+# regular file, or a FIFO whose reader then gets nothing, is never what a
+# caller meant.
+
+#: Symlinks followed before giving up with ELOOP, as Linux's MAXSYMLINKS.
+_MAX_LINKS = 40
+
+#: Temporary-file slots of one output that every path output checks, and
+#: sweeps when their writer is gone (see _create_temp).
+_SWEPT_SLOTS = 8
+
+#: Slots tried before giving up: a bound on the stat calls a directory full
+#: of other people's files named like our temporaries can cost.
+_MAX_SLOTS = 1024
+
+_O_BINARY = getattr(os, "O_BINARY", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+try:
+    import fcntl
+except ImportError:  # Windows: an open file cannot be deleted, which locks it
+    fcntl = None  # type: ignore[assignment]
+
+#: The names of this process's own descriptors: writing "to /dev/stdout" means
+#: writing to descriptor 1 (its offset, its O_APPEND), not reopening what it
+#: points at (at offset 0 for a file; impossible for a socket).
+_STD_NAMES = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+_FD_NAME = re.compile(r"/(?:dev/fd|proc/self/fd|proc/thread-self/fd|proc/(\d+)/fd)/(\d+)\Z")
+
+
+def _own_fd(path: str | bytes) -> int | None:
+    """The descriptor of this process that ``path`` names (``/dev/stdout``,
+    ``/dev/fd/N``, ``/proc/self/fd/N``), or None.  By name, then confirmed
+    by what the name and the descriptor lead to being the same object."""
+    text = _abs_text(path)
+    fd = _STD_NAMES.get(text)
+    if fd is None:
+        m = _FD_NAME.match(text)
+        if m is None or (m.group(1) is not None and int(m.group(1)) != os.getpid()):
+            return None
+        fd = int(m.group(2))
+    try:
+        by_fd, by_name = os.fstat(fd), os.stat(path)
+    except (OSError, ValueError, OverflowError):
+        return None
+    if (by_fd.st_dev, by_fd.st_ino) != (by_name.st_dev, by_name.st_ino):
+        return None
+    return fd
+
+
+_proc_dev: int | None = None
+
+
+def _abs_text(path: str | bytes) -> str:
+    """``path`` as an absolute path's text, for comparing names (a folder
+    that has gone leaves a relative path as it is: it names nothing in
+    /dev or /proc then)."""
+    text = os.fsdecode(path)
+    try:
+        return os.path.abspath(text)
+    except OSError:  # getcwd() of a removed folder
+        return text
+
+
+def _under_proc(path: str | bytes) -> bool:
+    """Whether ``path`` names something in /proc or /dev/fd by its text."""
+    return _abs_text(path).startswith(("/proc/", "/dev/fd/"))
+
+
+def _is_magic_link(st: os.stat_result) -> bool:
+    """Whether a symlink (lstat ``st``) lives in procfs, where links such
+    as /proc/PID/fd/N are not paths to their object: readlink gives
+    ``pipe:[1234]`` for a pipe, or a file's old name after a rename.  Such
+    links are opened, never resolved (``_under_proc`` catches them by name
+    where procfs is mounted as usual; this, wherever it is mounted)."""
+    global _proc_dev
+    if _proc_dev is None:
+        try:
+            _proc_dev = os.lstat("/proc/self").st_dev
+        except OSError:
+            _proc_dev = -1
+    return st.st_dev == _proc_dev
+
+
+def _check_followable(link: str | bytes, st: os.stat_result) -> None:
+    """Refuse a symlink that Linux's ``fs.protected_symlinks`` would not let
+    open() follow: one in a sticky world-writable directory (``/tmp``)
+    owned by neither us nor the directory's owner.  We follow the link by
+    readlink(), which that protection does not cover, so the check is ours
+    (also where the sysctl is off): without it, a link planted in /tmp would
+    make us create or replace any file its target names."""
+    if os.name != "posix":
+        return
+    parent = os.stat(os.path.dirname(link) or ".")
+    sticky_open = stat.S_ISVTX | stat.S_IWOTH
+    if (parent.st_mode & sticky_open == sticky_open and st.st_uid != os.geteuid()
+            and st.st_uid != parent.st_uid):
+        raise PermissionError(errno.EACCES, "refusing to follow a symlink that another "
+                              "user owns in a sticky world-writable directory", link)
+
+
+def _plan_output(path: str | bytes) -> tuple[int, Any]:
+    """How to write to ``path``: ``(_ATOMIC, name)`` to replace the regular
+    file ``name`` (``path`` itself or, for a symlink, its final target, which
+    may not exist yet); ``(_IN_PLACE, path)`` to open the special file
+    ``path`` and write into it; ``(_THROUGH_PROC, path)`` the same for a
+    path through a procfs link (another process's /proc/PID/fd/N);
+    ``(_OWN_FD, n)`` to write to this process's descriptor ``n``.
+
+    The kind is decided by ``os.stat`` (links followed, as open() would):
+    missing or a regular file is replaced, anything else is written in place.
+    Links are followed one readlink() at a time, never by
+    ``os.path.realpath``, which turns a link to a pipe into the non-path
+    ``pipe:[1234]``."""
+    fd = _own_fd(path)
+    if fd is not None:
+        return _OWN_FD, fd
+    try:
+        st: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:  # new, or a dangling symlink to a new file
+        st = None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        return _IN_PLACE, path
+    cur: str | bytes = path
+    for _ in range(_MAX_LINKS + 1):
+        if _under_proc(cur):
+            return _THROUGH_PROC, path
+        try:
+            lst = os.lstat(cur)
+        except FileNotFoundError:
+            return _ATOMIC, cur  # a new file (a missing folder fails on creation)
+        if not stat.S_ISLNK(lst.st_mode):
+            return _ATOMIC, cur
+        if _is_magic_link(lst):
+            return _THROUGH_PROC, path
+        _check_followable(cur, lst)
+        # Relative to the folder holding the link, as the kernel reads it:
+        # joined, not normalised, so ".." is taken after folder links too.
+        if isinstance(cur, bytes):
+            cur = os.path.join(os.path.dirname(cur), os.readlink(cur))
+        else:
+            cur = os.path.join(os.path.dirname(cur), os.readlink(cur))
+        fd = _own_fd(cur)
+        if fd is not None:
+            return _OWN_FD, fd
+    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), path)
+
+
+#: How a path output is written (open_sink's _kind; 0 and 2 are its other
+#: kinds): replaced, or written in place -- a special file, this process's
+#: own descriptor, or whatever a procfs link leads to.
+_ATOMIC, _IN_PLACE, _OWN_FD, _THROUGH_PROC = 1, 3, 4, 5
+
+
+def _temp_prefix(directory: str | bytes, base: str | bytes) -> str | bytes:
+    """The name of output ``base``'s temporary files, up to the slot
+    number: ``.BASE.lrsync-``.  A long ``base`` is cut (in bytes) so that
+    the whole name fits in NAME_MAX, the same way for every slot."""
+    room = 255 - len(f"..lrsync-{_MAX_SLOTS - 1}.tmp")
+    if isinstance(base, bytes):
+        return os.path.join(directory, b"." + base[:room] + b".lrsync-")  # type: ignore[arg-type]
+    while len(os.fsencode(base)) > room:  # whole characters, for any encoding
+        base = base[:-1]
+    return os.path.join(directory, f".{base}.lrsync-")  # type: ignore[arg-type]
+
+
+def _slot(prefix: str | bytes, n: int) -> str | bytes:
+    if isinstance(prefix, bytes):
+        return prefix + b"%d.tmp" % n
+    return f"{prefix}{n}.tmp"
+
+
+def is_temp_of(filename: object, dest: str | bytes) -> bool:
+    """Whether ``filename`` is one of the temporary files that a path
+    output to ``dest`` writes (for reporting a failure under the output's
+    own name)."""
+    if not isinstance(filename, (str, bytes)):
+        return False
+    try:
+        kind, name = _plan_output(dest)
+    except OSError:
+        return False
+    if kind != _ATOMIC:
+        return False
+    prefix = os.fsdecode(os.path.basename(_temp_prefix(*os.path.split(os.fsdecode(name)))))
+    base = os.path.basename(os.fsdecode(filename))
+    return base.startswith(prefix) and base[len(prefix):-4].isdigit() and base.endswith(".tmp")
+
+
+def _same_file(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _lock(fd: int) -> bool:
+    """Take the advisory lock that marks a temporary file as in use."""
+    if fcntl is None:
+        return True  # Windows: being open is the lock
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _sweep(name: str | bytes) -> bool:
+    """Remove the temporary file ``name`` if its writer is gone; True when
+    the slot is free afterwards.
+
+    A writer holds an exclusive flock on its temporary file until the
+    rename: the kernel drops it when the process dies, however it dies
+    (kill -9 included), and it is never confused by a reused pid.  Only a
+    regular file of our own user is removed, and only while we hold its
+    lock and the name still leads to it."""
+    if fcntl is None:  # Windows: a file still open in its writer cannot be deleted
+        try:
+            os.unlink(name)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+        return True
+    try:
+        st = os.lstat(name)
+    except FileNotFoundError:
+        return True
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+        return False  # not ours to remove
+    try:
+        # Write access: locks over NFS are byte-range locks that need it.
+        fd = os.open(name, os.O_WRONLY | _O_NOFOLLOW | os.O_NONBLOCK | _O_CLOEXEC)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    try:
+        if not _same_file(os.fstat(fd), st) or not _lock(fd):
+            return False  # replaced meanwhile, or its writer is alive
+        try:
+            if not _same_file(os.lstat(name), st):
+                return False
+            os.unlink(name)
+        except FileNotFoundError:
+            pass
+        return True
+    finally:
+        os.close(fd)
+
+
+def _claim(name: str | bytes) -> int | None:
+    """Create the temporary file ``name``, locked, and return its descriptor;
+    None when the slot is taken by a live writer (or is not ours)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY | _O_CLOEXEC
+    for _ in range(3):
+        try:
+            # Not tempfile.mkstemp: that creates files with mode 0600, while a
+            # new output should get the usual 0666 & ~umask; os.open applies
+            # the umask for us without the thread-unsafe os.umask() query.
+            fd = os.open(name, flags, 0o666)
+        except FileExistsError:
+            if not _sweep(name):
+                return None
+            continue
+        try:
+            # Between the creation and the lock another process sweeping
+            # this output may take our new file for a dead writer's and
+            # remove it; then the name no longer leads to our file and we
+            # try again.
+            if _lock(fd) and (fcntl is None or _same_file(os.fstat(fd), os.lstat(name))):
+                return fd
+        except FileNotFoundError:
+            pass
+        except BaseException:
+            with contextlib.suppress(OSError):
+                if _same_file(os.fstat(fd), os.lstat(name)):
+                    os.unlink(name)
+            os.close(fd)
+            raise
+        os.close(fd)
+    return None
 
 
 def _create_temp(dest: str | bytes) -> tuple[int, str | bytes]:
-    """Create a new, empty file beside ``dest`` and return (fd, name).
+    """Create a new, empty, locked file beside ``dest`` and return
+    ``(fd, name)``.
 
-    Not tempfile.mkstemp: that creates files with mode 0600, while a new output
-    should get the usual 0666 & ~umask; os.open applies the umask for us
-    without the thread-unsafe os.umask() query."""
+    Its name, ``.BASE.lrsync-N.tmp``, says whose it is: the output ``BASE``
+    and a slot number ``N``.  A writer takes the first slot it can lock,
+    removing on its way the files of dead writers (killed with -9, or by a
+    power cut), and checks the first few slots in any case, so the next run
+    on an output sweeps what an earlier one left.  Slots are few because
+    writers of one output at a time are few: the cost is a failed stat
+    each, not a scan of the folder."""
     directory, base = os.path.split(dest)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    flags |= getattr(os, "O_CLOEXEC", 0)
-    name: str | bytes
-    for _ in range(100):
-        token = secrets.token_hex(6)
-        if isinstance(base, bytes):
-            name = os.path.join(directory, b"." + base + b"." + token.encode() + b".tmp")  # type: ignore[arg-type]
-        else:
-            name = os.path.join(directory, f".{base}.{token}.tmp")  # type: ignore[arg-type]
-        try:
-            return os.open(name, flags, 0o666), name
-        except FileExistsError:
-            continue
-    raise FileExistsError(f"could not create a temporary file beside {dest!r}")
+    prefix = _temp_prefix(directory, base)
+    taken: tuple[int, str | bytes] | None = None
+    try:
+        for n in range(_MAX_SLOTS):
+            name = _slot(prefix, n)
+            if taken is None:
+                fd = _claim(name)
+                if fd is not None:
+                    taken = fd, name
+            elif n < _SWEPT_SLOTS:
+                with contextlib.suppress(OSError):
+                    _sweep(name)
+            else:
+                break
+    except BaseException:
+        if taken is not None:
+            os.close(taken[0])
+            with contextlib.suppress(OSError):
+                os.unlink(taken[1])
+        raise
+    if taken is None:
+        raise FileExistsError(errno.EEXIST, f"{_MAX_SLOTS} temporary files of this output "
+                              "are in use", _slot(prefix, 0))
+    return taken
+
+
+def _open_in_place(path: str | bytes, kind: int) -> int | None:
+    """Open ``path`` for writing in place, as rdiff would but without
+    creating anything, so the output cannot replace it.  A FIFO with no
+    reader blocks here until one comes, as with rdiff.  None if a special
+    file turned out to be a regular one when opened (replaced meanwhile):
+    the caller decides again."""
+    flags = os.O_WRONLY | _O_BINARY | _O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags)
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            if kind != _THROUGH_PROC:
+                os.close(fd)
+                return None
+            # A file behind /proc/PID/fd/N: rdiff's fopen "wb" truncates it.
+            os.ftruncate(fd, 0)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _direct_ok(fd: int) -> bool:
+    """Whether a patch may copy into ``fd`` in the kernel: a regular file,
+    written at its offset (not O_APPEND)."""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        return fcntl is not None and not fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND
+    except OSError:
+        return False
 
 
 def _writer_for(f: Any) -> Callable[[memoryview], None]:
@@ -395,10 +729,25 @@ class open_sink:
     - a file object: written from its current position and, when seekable,
       rewound to that position after success, so ``.read()`` returns the
       output; on failure what was written stays (we cannot unwrite it).
-    - a path: written to a temporary file in the same folder, flushed to disk,
-      then renamed over the path; on failure the temporary file is removed and
-      an existing file at the path is untouched.  An existing file's permission
-      bits are kept.
+    - a path naming a regular file, or nothing yet: written to a temporary
+      file in the same folder (``.NAME.lrsync-N.tmp``, locked while in use),
+      flushed to disk, then renamed over the path; on failure, including a
+      signal that raises (KeyboardInterrupt, the command line's SIGTERM and
+      SIGHUP), the temporary file is removed and an existing file at the
+      path is untouched.  An existing file's permission bits are kept.  A
+      temporary file of a writer that died without cleaning up (kill -9) is
+      removed by the next output to the same path.  A symlink is kept and
+      its final target replaced (created, for a dangling link), unless it
+      is in a sticky world-writable folder such as /tmp and owned by
+      neither us nor the folder's owner (PermissionError, as Linux's
+      ``protected_symlinks``).
+    - a path naming anything else (a device such as ``/dev/null``, a FIFO,
+      a terminal): opened and written in place, never replaced, never
+      created; a FIFO with no reader blocks until one opens it, as with
+      rdiff.  ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N`` and
+      ``/proc/self/fd/N`` write to this process's descriptor itself (at its
+      offset; a socket too).  On failure what was written stays.  A folder
+      is refused (IsADirectoryError) before any work.
 
     A class for the same reason as :class:`open_source`.
     """
@@ -411,7 +760,8 @@ class open_sink:
     # a patch job may then copy from its basis file to it in the kernel.
     direct_fd: int | None
     _file: Any
-    _kind: int  # 0 spooled (None), 1 path, 2 the caller's file object
+    _kind: int  # 0 spooled (None), 1 _ATOMIC, 2 the caller's file object,
+    # 3 _IN_PLACE, 4 _OWN_FD, 5 _THROUGH_PROC
     _start: int | None
     _tmp: str | bytes
     _dest: str | bytes
@@ -436,22 +786,38 @@ class open_sink:
             self.write = self._file.write
             return
         if is_path(obj):
-            self._kind = 1
-            self._dest = _resolve_destination(os.fspath(obj))  # type: ignore[call-overload]
-            try:
-                self._mode = stat.S_IMODE(os.stat(self._dest).st_mode)
-            except FileNotFoundError:
-                self._mode = None
-            fd, self._tmp = _create_temp(self._dest)
+            path = os.fspath(obj)  # type: ignore[call-overload]
+            opened: int | None = None
+            for _ in range(3):
+                self._kind, target = _plan_output(path)
+                if self._kind == _ATOMIC:
+                    self._dest = target
+                    try:
+                        self._mode = stat.S_IMODE(os.stat(target).st_mode)
+                    except FileNotFoundError:
+                        self._mode = None
+                    opened, self._tmp = _create_temp(target)
+                elif self._kind == _OWN_FD:
+                    opened = os.dup(target)
+                else:
+                    opened = _open_in_place(target, self._kind)
+                if opened is not None:
+                    break
+            if opened is None:
+                raise OSError(errno.EAGAIN, "the output kept changing between a special "
+                              "file and a regular one", path)
+            fd = opened
             try:
                 # Unbuffered: the driver writes large chunks, and a patch
                 # job may write to fd itself between them.
                 self._file = open(fd, "wb", buffering=0)
-                self.direct_fd = fd
             except BaseException:
                 os.close(fd)
-                self._remove_temp()
+                if self._kind == _ATOMIC:
+                    self._remove_temp()
                 raise
+            if self._kind == _ATOMIC or _direct_ok(fd):
+                self.direct_fd = fd
         else:
             if _has_buffer(obj):
                 raise TypeError(
@@ -503,17 +869,29 @@ class open_sink:
             return
         if self._kind == 0:
             f.seek(0)
-        elif self._kind == 1:
+        elif self._kind == _ATOMIC:
             try:
-                with f:
-                    f.flush()
-                    os.fsync(f.fileno())
+                f.flush()
+                fd = f.fileno()
+                os.fsync(fd)
                 if self._mode is not None:
-                    os.chmod(self._tmp, self._mode)
+                    if hasattr(os, "fchmod"):
+                        os.fchmod(fd, self._mode)
+                    else:
+                        os.chmod(self._tmp, self._mode)
+                if fcntl is None:
+                    f.close()  # Windows renames no open file
+                # Renamed still open, so still locked: a concurrent run on
+                # this output must not sweep it as a dead writer's.
                 os.replace(self._tmp, self._dest)
             except BaseException:
+                with contextlib.suppress(OSError):
+                    f.close()
                 self._remove_temp()
                 raise
+            f.close()
+        elif self._kind >= _IN_PLACE:
+            f.close()  # unbuffered: nothing to flush
         else:
             flush = getattr(f, "flush", None)
             if flush is not None:
@@ -523,10 +901,14 @@ class open_sink:
     def _abort(self) -> None:
         if self._kind == 0:
             self._file.close()
-        elif self._kind == 1:
+        elif self._kind == _ATOMIC:
             with contextlib.suppress(OSError):
                 self._file.close()
             self._remove_temp()
+        elif self._kind >= _IN_PLACE:
+            # What was written stays, as with a file object of the caller's.
+            with contextlib.suppress(OSError):
+                self._file.close()
 
     def _remove_temp(self) -> None:
         with contextlib.suppress(OSError):

@@ -15,9 +15,12 @@ shell script written for rdiff works with ``librsync`` substituted:
   unimplemented, 106 corrupt stream, 108 bad parameter), and a failure is
   reported as one line on stderr.
 
-Beyond rdiff: named outputs are written atomically (a temporary file renamed
-over the name, so a failure never leaves a half-written file and an output
-may safely name an input); a progress bar on a terminal (with the ``cli``
+Beyond rdiff: named outputs that are regular files (or new) are written
+atomically (a temporary file renamed over the name, so a failure or a
+signal never leaves a half-written file and an output may safely name an
+input), while devices, FIFOs and ``/dev/stdout`` are written in place, as
+rdiff writes them; SIGINT, SIGTERM and SIGHUP remove the temporary file
+and exit 128 + the signal's number; a progress bar on a terminal (with the ``cli``
 extra, i.e. tqdm); ``--max-length`` for patches from untrusted sources; and
 ``sync SOURCE DESTINATION``, which runs signature, delta and patch in one step,
 for a file or (``_cli_remote.py``) a directory tree, either side possibly on
@@ -39,7 +42,7 @@ from typing import NoReturn, Optional, Sequence
 
 import librsync
 from librsync._cli_commands import COMMANDS
-from librsync._cli_io import PROG, CliError, say, setup_verbose, usage_error
+from librsync._cli_io import PROG, CliError, catch_signals, say, setup_verbose, usage_error
 from librsync.exceptions import (
     RS_IO_ERROR,
     RS_MEM_ERROR,
@@ -118,7 +121,8 @@ On a terminal a progress bar is drawn on stderr (needs tqdm:
 pip install 'librsync[cli]').  Exit status: 0 on success, otherwise
 librsync's error code as with rdiff: 100 I/O error, 101 bad command line,
 103 unexpected end of input, 104 bad magic, 105 unimplemented, 106 corrupt
-stream or limit exceeded, 108 bad parameter value.  `sync' of a directory
+stream or limit exceeded, 108 bad parameter value; 128 + N after signal N
+(130 SIGINT, 129 SIGHUP, 143 SIGTERM).  `sync' of a directory
 tree or with a remote side (and `serve') exits as rsync does: 1 usage
 error, 2 protocol incompatibility (no librsync there, another version), 3
 missing or unusable source or destination, 10 connection broken, 11 file
@@ -341,9 +345,13 @@ def run(argv: Sequence[str]) -> int:
     except LibrsyncError as e:
         say(f"Failed, {e}.")
         return e.code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        # Ctrl-C, or SIGTERM/SIGHUP turned into Interrupted by main(): the
+        # unwinding has removed any temporary file.  The status is what a
+        # shell reports for rdiff killed by the same signal (130, 143, 129);
+        # a tree or remote sync has already made it rsync's 20 (CliError).
         say("Interrupted.")
-        return 128 + signal.SIGINT
+        return 128 + int(getattr(e, "signum", signal.SIGINT))
     except MemoryError:
         say("Failed, out of memory.")
         return RS_MEM_ERROR
@@ -363,6 +371,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # real command line, so calling main() from Python changes nothing.
         if hasattr(signal, "SIGPIPE"):
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        # SIGINT, SIGTERM and SIGHUP unwind, so that a path output's
+        # temporary file is removed and the status is the documented one.
+        catch_signals()
     return run(argv)
 
 
