@@ -386,7 +386,7 @@ class _WatchedReader:
     that fails after that is told the remote's story, any other failure
     (our disk, a stream we refuse) is ours to report."""
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: Any) -> None:
         self._raw = raw
         self.broken = False
 

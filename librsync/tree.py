@@ -147,7 +147,7 @@ import struct
 import threading
 import time
 import zlib
-from typing import (Callable, Iterable, Iterator, List, NamedTuple, NoReturn, Optional,
+from typing import (Any, Callable, Iterable, Iterator, List, NamedTuple, NoReturn, Optional,
                     Protocol, Tuple, Union)
 
 from . import _api, _files, _parallel
@@ -1745,7 +1745,7 @@ class _Dir:
                 pass
             raise
 
-    def touch(self, name: str, entry: _Entry) -> None:
+    def touch(self, name: str, entry: "_Entry | Any") -> None:
         """Apply an unchanged file's mode and mtime, without following a link."""
         what = self._shown(name)
         st = self.lstat(name)
