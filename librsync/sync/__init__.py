@@ -12,6 +12,10 @@ response)::
     # both here, in one call (two threads joined by pipes)
     librsync.sync.sync("site/", "mirror/", delete=True)
 
+    # in asyncio code, over StreamReader/StreamWriter pairs
+    await librsync.sync.send_async("site/", reader, writer)
+    await librsync.sync.receive_async("mirror/", reader, writer)
+
 What crosses the wire, as rsync does it:
 
 1. the sender's **file list**, a directory at a time (names sharing their
@@ -56,12 +60,14 @@ from typing import Any, List, Optional
 
 import librsync
 
+from ._aio import receive_async, send_async
 from ._receiver import Receiver
 from ._sender import Sender
 from ._stats import SyncStats
 from ._wire import VERSION, PeerError
 
-__all__ = ["send", "receive", "sync", "SyncStats", "PeerError", "VERSION"]
+__all__ = ["send", "receive", "sync", "send_async", "receive_async", "SyncStats",
+           "PeerError", "VERSION"]
 
 
 def send(src: str | os.PathLike[str], reader: Any, writer: Any, *, compress: bool = False,
