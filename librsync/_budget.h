@@ -24,9 +24,11 @@
  * LRS_BUDGET_COMPARE).  A lookup the budget cannot pay for is not made: the
  * window is a miss, as it would be after a failed check, so the delta stays
  * valid and only misses a match it could have found.  And a weak sum whose
- * strong sums failed LRS_KEY_FAILS times running (no match between) is
- * checked no more in this search: forged sums of one value stop costing
- * anything, and the budget is left for the rest.
+ * strong sums failed LRS_KEY_FAILS times running (no match between), at a
+ * cost of LRS_KEY_WORK units or more, is checked no more in this search:
+ * forged sums of one value stop costing anything, and the budget is left
+ * for the rest.  (The work floor keeps tiny honest blocks, whose short
+ * windows repeat and collide often but cheaply, from ever being dropped.)
  *
  * Honest searches stay far below the budget: a failed check needs a chance
  * collision of 32-bit weak sums (about count / 2**32 per position, a
@@ -63,8 +65,10 @@
  * worth, so that an honest search can check a few windows at once. */
 #define LRS_BUDGET_BASE ((uint64_t)1 << 20)
 #define LRS_BUDGET_BASE_BLOCKS 4u
-/* Failed checks in a row after which a weak sum is not checked again. */
+/* Failed checks in a row, and their work, after which a weak sum is not
+ * checked again. */
 #define LRS_KEY_FAILS 16u
+#define LRS_KEY_WORK ((uint64_t)4 << 20)
 /* Weak sums whose failures are remembered (direct-mapped). */
 #define LRS_KEY_SLOTS_LOG2 10
 #define LRS_KEY_SLOTS (1u << LRS_KEY_SLOTS_LOG2)
@@ -72,6 +76,7 @@
 typedef struct {
     uint32_t key;               /* a table key (never 0), 0: empty */
     uint32_t fails;             /* failed checks in a row */
+    uint64_t work;              /* and what they cost */
 } lrs_key_fails;
 
 typedef struct {
@@ -122,7 +127,7 @@ static rs_long_t lrs_budget_find(lrs_budget *b, rs_signature_t *sig, rs_weak_sum
     if (!hashtable_getbloom(t, key))
         return -1;
 #endif
-    if (slot->key == key && slot->fails >= LRS_KEY_FAILS) {
+    if (slot->key == key && slot->fails >= LRS_KEY_FAILS && slot->work >= LRS_KEY_WORK) {
         b->skipped++;
         return -1;
     }
@@ -154,8 +159,10 @@ static rs_long_t lrs_budget_find(lrs_budget *b, rs_signature_t *sig, rs_weak_sum
     }
     match = rs_signature_find_match(sig, weak, buf, len);
     if (match >= 0) {
-        if (slot->key == key)
+        if (slot->key == key) {
             slot->fails = 0;
+            slot->work = 0;
+        }
         /* At most same - 1 entries were compared in vain first. */
         b->spent += probes + (same - 1) * LRS_BUDGET_COMPARE;
         return match;
@@ -165,8 +172,10 @@ static rs_long_t lrs_budget_find(lrs_budget *b, rs_signature_t *sig, rs_weak_sum
     if (slot->key != key) {
         slot->key = key;
         slot->fails = 0;
+        slot->work = 0;
     }
     slot->fails++;
+    slot->work += cost;
     return -1;
 }
 

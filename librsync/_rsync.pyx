@@ -144,17 +144,18 @@ cdef extern from "_budget.h" nogil:
         unsigned long long skipped
     unsigned int LRS_BUDGET_PER_BYTE, LRS_BUDGET_COMPARE, LRS_BUDGET_BASE_BLOCKS
     unsigned int LRS_KEY_FAILS
-    unsigned long long LRS_BUDGET_BASE
+    unsigned long long LRS_BUDGET_BASE, LRS_KEY_WORK
 
 
 def _search_budget():
     """The delta search's work budget (librsync/_budget.h), for tests and
     docs: units (about a byte hashed each) per byte of new file, per
     strong-sum comparison, the base allowance (bytes, block lengths), and
-    the failed checks in a row after which a rolling checksum is dropped."""
+    the failed checks in a row (and their units) after which a rolling
+    checksum is dropped."""
     return {"per_byte": LRS_BUDGET_PER_BYTE, "compare": LRS_BUDGET_COMPARE,
             "base": LRS_BUDGET_BASE, "base_blocks": LRS_BUDGET_BASE_BLOCKS,
-            "key_fails": LRS_KEY_FAILS}
+            "key_fails": LRS_KEY_FAILS, "key_work": LRS_KEY_WORK}
 
 cdef extern from "_deltajob.h" nogil:
     lrs_job *lrs_deltajob_begin(const C.rs_signature_t *sig, int engine)
@@ -166,9 +167,11 @@ cdef extern from "_sigbytes.h" nogil:
     void lrs_signature_write(const C.rs_signature *sig, unsigned char *out)
 
 #: Most blocks with different contents that a loaded signature may give one
-#: rolling checksum.  Building the hash table costs time quadratic in this
-#: number (measured: 1,024 adds about 0.3 s to a 500,000-block signature,
-#: 4,096 adds 2.5 s); honest signatures stay in single digits.
+#: rolling checksum, or rolling checksums that start their hash-table probe
+#: at one slot (equal in the table's low bits).  Building the hash table
+#: costs time quadratic in this number (measured: 1,024 adds about 0.3 s to
+#: a 500,000-block signature, 4,096 adds 2.5 s); honest signatures stay in
+#: single digits.
 cdef enum:
     WEAK_COLLISION_LIMIT = 1024
 MAX_WEAK_COLLISIONS = WEAK_COLLISION_LIMIT
@@ -1593,8 +1596,9 @@ cdef class LoadSignatureJob(_Job):
             raise error_for_code(
                 C.RS_CORRUPT,
                 f"signature gives more than {MAX_WEAK_COLLISIONS} different "
-                f"blocks the rolling checksum {weak:#010x}; an honest "
-                f"signature does not, and one that does is slow to search")
+                f"blocks the rolling checksum {weak:#010x} or checksums that "
+                f"share its hash-table slot; an honest signature does not, "
+                f"and one that does is slow to load and to search")
         with nogil:
             r = C.rs_build_hash_table(self._signature._sig)
         if r != C.RS_DONE:
@@ -1631,7 +1635,8 @@ cdef class DeltaJob(_Job):
     computed and compared in vain (where a rolling checksum matched but the
     block did not) may cost at most about 32 bytes hashed per byte of new
     file, plus 1 MiB and four block lengths, and a rolling checksum whose
-    strong sum failed 16 times running is not checked again.  Honest
+    strong sums failed 16 times running, at a cost of 4 MiB or more, is not
+    checked again.  Honest
     signatures stay far below that; a forged one gets a valid delta with
     fewer matches (:attr:`skipped_checks`), in time linear in the input.
     See :ref:`search-budget`.
