@@ -396,6 +396,18 @@ def test_max_block_len_and_file_size_limit_the_block_length():
         assert chosen <= _rsync._max_block_len_for(size)
 
 
+def test_async_loader_takes_the_same_limits():
+    import asyncio
+    from librsync import aio
+    sig = librsync.signature(make_data(10_000, seed=8), block_size=4096).read()
+    with pytest.raises(librsync.LimitExceededError, match="max_block_len=4095"):
+        asyncio.run(aio.load_signature(sig, max_block_len=4095))
+    with pytest.raises(librsync.LimitExceededError, match="file of 0 bytes"):
+        asyncio.run(aio.load_signature(_header(RK, 4096, 8), file_size=0))
+    loaded = asyncio.run(aio.load_signature(sig, file_size=100_000))
+    assert loaded.block_len == 4096
+
+
 @pytest.mark.parametrize("kwargs, exc", [
     ({"max_block_len": -1}, ValueError), ({"max_block_len": "1"}, TypeError),
     ({"file_size": -1}, ValueError), ({"file_size": 1.5}, TypeError),
