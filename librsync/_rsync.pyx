@@ -1476,7 +1476,9 @@ cdef class LoadSignatureJob(_Job):
     Whatever the limits, a header no signature writer produces is refused
     with :class:`CorruptDataError` before any block is read: a block length
     below 1 or above :data:`MAX_BLOCK_LEN`, or a strong sum length outside
-    1 up to the digest length of the signature's hash (MD4: 16, BLAKE2: 32).
+    1 up to the digest length of the signature's hash (MD4: 16, BLAKE2: 32;
+    an MD4 signature with a strong sum length up to 32 is a
+    :class:`LibrsyncParamError`, as librsync reports it).
     """
     cdef Signature _signature
     cdef long long _max_blocks
@@ -1550,8 +1552,11 @@ cdef class LoadSignatureJob(_Job):
                 f"signature block length {block_len} exceeds {self._block_len_limit}")
         digest = _SIG_MAGICS[magic]
         if strong_len < 1 or strong_len > digest:
+            # librsync's code where it refuses this too (as rdiff exits
+            # with it): a parameter error for a length that some hash has.
             raise error_for_code(
-                C.RS_CORRUPT,
+                C.RS_PARAM_ERROR if digest < strong_len <= C.RS_MAX_STRONG_SUM_LENGTH
+                else C.RS_CORRUPT,
                 f"signature strong sum length (strong_len) {strong_len} is outside "
                 f"1..{digest}, the length of {'an MD4' if digest == 16 else 'a BLAKE2'} "
                 f"digest")
