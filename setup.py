@@ -34,6 +34,11 @@ LIBRSYNC_SOURCES = [
     "util.c", "version.c", "whole.c",
 ]
 
+# Library sources compiled through a wrapper of ours in vendor/config/, which
+# includes the pristine file: delta.c's lookups go through the delta
+# search's work budget (librsync/_budget.h says why).
+LIBRSYNC_WRAPPED = {"delta.c": "delta_budgeted.c"}
+
 # BLAKE2b comes from the vendored libb2 (vendor/libb2/src, pristine) instead of
 # librsync's bundled reference copy, through two-line wrappers of ours that
 # give each build its own symbol suffix; librsync/_blake2.h defines the
@@ -203,7 +208,9 @@ def extensions():
     ext = Extension(
         "librsync._rsync",
         sources=["librsync/_rsync.pyx"]
-        + [os.path.join(VENDOR, name) for name in LIBRSYNC_SOURCES]
+        + [os.path.join("vendor", "config", LIBRSYNC_WRAPPED[name])
+           if name in LIBRSYNC_WRAPPED else os.path.join(VENDOR, name)
+           for name in LIBRSYNC_SOURCES]
         + [os.path.join(BLAKE2_GLUE, name) for name in BLAKE2_SOURCES],
         # Our config.h must win over anything named config.h elsewhere (libb2's
         # blake2-impl.h includes one too).  libb2's blake2.h is the one
@@ -212,6 +219,7 @@ def extensions():
         define_macros=list(DEFINES),
         # Header-only glue included by the generated C: rebuild when it changes.
         depends=[os.path.join("librsync", "_guards.h"),
+                 os.path.join("librsync", "_budget.h"),
                  os.path.join("librsync", "_sigbytes.h"),
                  os.path.join("librsync", "_blake2.h"),
                  os.path.join("librsync", "_jobs.h"),

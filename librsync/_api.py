@@ -205,7 +205,7 @@ def patch(f, d, o=None, *, max_length=None, stats=None):
             return _run(job, source, o, "patch output o", stats)
 
 
-def load_signature(s, *, max_blocks=None):
+def load_signature(s, *, max_blocks=None, max_block_len=None, file_size=None):
     """Read a signature (binary file, bytes-like, path or an iterable of
     bytes-like chunks) and build its hash table once.
 
@@ -213,9 +213,16 @@ def load_signature(s, *, max_blocks=None):
     :class:`DeltaJob` any number of times, from any number of threads, without
     reloading.  ``max_blocks`` limits how many blocks an untrusted signature
     may describe (memory is about ``blocks * (strong_len + 24)`` bytes);
-    exceeding it raises :class:`LimitExceededError`.
+    exceeding it raises :class:`LimitExceededError`.  ``max_block_len``
+    limits its block length the same way, and ``file_size`` (the size of
+    the file it describes, when you know it) limits the block length to 16
+    times that size's square root (at least 2048): rdiff never chooses more
+    than the root.  A header no signature writer produces (a block length
+    below 1, a strong sum length of 0 or longer than its hash's digest) is
+    refused with :class:`CorruptDataError`.  See :ref:`search-budget` for
+    what a delta against a forged signature can cost.
     """
-    job = LoadSignatureJob(max_blocks)
+    job = LoadSignatureJob(max_blocks, max_block_len=max_block_len, file_size=file_size)
     with _files.open_source(s, "signature s") as source:
         job.run(source, None)
     return job.signature

@@ -160,7 +160,13 @@ def patch(
     stats: _StatsCallback | None = None,
 ) -> _P: ...
 
-def load_signature(s: _Input, *, max_blocks: int | None = None) -> Signature: ...
+def load_signature(
+    s: _Input,
+    *,
+    max_blocks: int | None = None,
+    max_block_len: int | None = None,
+    file_size: int | None = None,
+) -> Signature: ...
 
 class SignatureJob(_rsync.SignatureJob, metaclass=abc.ABCMeta):
     """Incremental signature: feed the old file, get signature bytes back."""

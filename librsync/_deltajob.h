@@ -35,6 +35,11 @@
  * The signature must be loaded with its hash table built, and is only
  * read: many jobs may share it across threads (the build defines
  * HASHTABLE_NSTATS, so rs_signature_find_match writes no counters).
+ *
+ * Every lookup is made within the job's work budget (_budget.h), which
+ * bounds what a forged signature can cost per byte of new file; below the
+ * bound a lookup is exactly librsync's.  librsync's own delta job gets the
+ * same budget through lrs_rsdelta_begin at the end of this file.
  */
 #ifndef LIBRSYNC_PY_DELTAJOB_H
 #define LIBRSYNC_PY_DELTAJOB_H
@@ -45,6 +50,7 @@
 #include <string.h>
 
 #include "_jobs.h"
+#include "_budget.h"
 #include "_guards.h"            /* lrs_block */
 #include "_sigbytes.h"          /* lrs_unmix32 */
 #include "sumset.h"
@@ -61,6 +67,9 @@
 #define LRS_FLUSH_ROOM (LRS_MAX_MISS + 32)
 /* Input read ahead beyond the window and the pending literal run. */
 #define LRS_READ_AHEAD ((size_t)1 << 18)
+/* Slots an insert into the table of stored blocks may probe before the
+ * batches are given up (lrs_delta_find_stored). */
+#define LRS_STORED_PROBES 128
 
 typedef struct {
     lrs_job base;
@@ -80,6 +89,7 @@ typedef struct {
     unsigned char *buf;
     size_t cap, lit, pos, end;
     int eof;
+    uint64_t shifted;           /* bytes of input moved out of buf's front */
 
     /* The weak sum of buf[pos .. pos + weak_len), when have_weak. */
     int have_weak;
@@ -99,6 +109,10 @@ typedef struct {
     size_t digest_len;
     lrs_weak_fn weak_fn;
     unsigned char *stored;
+    int no_batch;               /* the table of stored blocks could not be built */
+
+    /* What lookups that find nothing may still cost (_budget.h). */
+    lrs_budget budget;
 
     /* Bytes written but not yet handed to the caller. */
     unsigned char *out;
@@ -317,7 +331,7 @@ static int lrs_delta_find_stored(lrs_deltajob *job)
     memset(table, 0xff, slots * sizeof *table);
     for (i = 0; i < n; i++) {
         const rs_block_sig_t *b = lrs_block(sig, (int)i);
-        size_t h = lrs_strong_hash(b, len) & mask;
+        size_t h = lrs_strong_hash(b, len) & mask, probes = 0;
         job->stored[i] = 1;
         for (; table[h] >= 0; h = (h + 1) & mask) {
             const rs_block_sig_t *o = lrs_block(sig, table[h]);
@@ -325,6 +339,14 @@ static int lrs_delta_find_stored(lrs_deltajob *job)
                 && memcmp(o->strong_sum, b->strong_sum, len) == 0) {
                 job->stored[i] = 0;
                 break;
+            }
+            /* The hash is not keyed: a forged signature can give many
+             * blocks one slot, and this table is only a speed-up. */
+            if (++probes > LRS_STORED_PROBES) {
+                free(table);
+                free(job->stored);
+                job->stored = NULL;
+                return 0;
             }
         }
         if (job->stored[i])
@@ -365,10 +387,13 @@ static size_t lrs_delta_batch(lrs_deltajob *job)
      * of the buffer before its end is known. */
     while (n >= 2 && job->pos + n * bl >= job->end)
         n--;
-    if (n < 2)
+    if (n < 2 || job->no_batch)
         return 0;
-    if (job->stored == NULL && !lrs_delta_find_stored(job))
-        return 0;               /* no memory: the general loop still works */
+    if (job->stored == NULL && !lrs_delta_find_stored(job)) {
+        job->no_batch = 1;      /* no memory, or a forged signature: the
+                                   general loop still works */
+        return 0;
+    }
     for (confirmed = 0; confirmed < n; confirmed++) {
         const rs_block_sig_t *b = lrs_block(sig, (int)(first + confirmed));
         const unsigned char *p = job->buf + job->pos + confirmed * bl;
@@ -378,6 +403,12 @@ static size_t lrs_delta_batch(lrs_deltajob *job)
         in[confirmed] = p;
     }
     if (confirmed < 2)
+        return 0;
+    /* Windows hashed here in vain are paid for like failed lookups (a
+     * forged signature can give the next blocks the weak sums of whatever
+     * follows a match). */
+    job->budget.scanned = job->shifted + job->pos;
+    if (lrs_budget_credit(&job->budget) < (uint64_t)confirmed * bl)
         return 0;
     for (j = confirmed; j < (size_t)job->lanes; j++)
         in[j] = in[0];          /* unused lanes hash something valid */
@@ -390,6 +421,8 @@ static size_t lrs_delta_batch(lrs_deltajob *job)
         job->basis_len += (rs_long_t)bl;
         job->pos += bl;
     }
+    if (j < confirmed)
+        lrs_budget_charge(&job->budget, (uint64_t)(confirmed - j) * bl);
     job->lit = job->pos;
     job->have_weak = 0;
     return j;
@@ -423,10 +456,12 @@ static int lrs_delta_scan(lrs_deltajob *job)
                 break;
         }
         match = -1;
-        if (lrs_filter_has(job, job->weak))
-            match = rs_signature_find_match((rs_signature_t *)job->sig,
-                                            job->rabinkarp ? job->weak : mix32(job->weak),
-                                            job->buf + job->pos, job->weak_len);
+        if (lrs_filter_has(job, job->weak)) {
+            job->budget.scanned = job->shifted + job->pos;
+            match = lrs_budget_find(&job->budget, (rs_signature_t *)job->sig,
+                                    job->rabinkarp ? job->weak : mix32(job->weak),
+                                    job->buf + job->pos, job->weak_len);
+        }
         if (match >= 0) {
             if (!(job->basis_len && job->basis_pos + job->basis_len == match)) {
                 lrs_flush(job);
@@ -472,6 +507,7 @@ static size_t lrs_delta_take(lrs_deltajob *job, rs_buffers_t *b)
     if (job->lit > 0 && job->cap - job->end < b->avail_in) {
         size_t keep = job->end - job->lit;
         memmove(job->buf, job->buf + job->lit, keep);
+        job->shifted += job->lit;
         job->pos -= job->lit;
         job->end = keep;
         job->lit = 0;
@@ -578,6 +614,7 @@ static lrs_job *lrs_deltajob_begin(const rs_signature_t *sig, int engine)
     job->block_len = (size_t)sig->block_len;
     job->rabinkarp = rs_signature_weaksum_kind(sig) == RS_RABINKARP;
     job->mult_block = lrs_pow_u32(RABINKARP_MULT, job->block_len);
+    lrs_budget_init(&job->budget, job->block_len);
     /* As delta.c: its op name, and no block_len (a signature job's field). */
     job->stats.op = "delta";
 
@@ -611,6 +648,68 @@ static lrs_job *lrs_deltajob_begin(const rs_signature_t *sig, int engine)
     }
     lrs_put_netint(job, RS_DELTA_MAGIC, LRS_DELTA_MAGIC_BYTES);
     return &job->base;
+}
+
+/* librsync's own delta job over sig, its lookups within a budget: the job
+ * is begun on a copy of sig's header that carries the budget
+ * (lrs_budgeted_sig, vendor/config/delta_budgeted.c).  sig must outlive
+ * the job.  NULL if memory ran out. */
+typedef struct {
+    lrs_job base;
+    rs_job_t *rs;
+    lrs_budgeted_sig *sig;
+} lrs_rsdeltajob;
+
+static rs_result lrs_rsdelta_iter(lrs_job *job, rs_buffers_t *buffers)
+{
+    return rs_job_iter(((lrs_rsdeltajob *)job)->rs, buffers);
+}
+
+static const rs_stats_t *lrs_rsdelta_statistics(lrs_job *job)
+{
+    return rs_job_statistics(((lrs_rsdeltajob *)job)->rs);
+}
+
+static void lrs_rsdelta_free(lrs_job *base)
+{
+    lrs_rsdeltajob *job = (lrs_rsdeltajob *)base;
+    if (job->rs != NULL)
+        rs_job_free(job->rs);
+    free(job->sig);
+    free(job);
+}
+
+static lrs_job *lrs_rsdelta_begin(const rs_signature_t *sig)
+{
+    lrs_rsdeltajob *job = (lrs_rsdeltajob *)calloc(1, sizeof *job);
+    if (job == NULL)
+        return NULL;
+    job->base.iter = lrs_rsdelta_iter;
+    job->base.statistics = lrs_rsdelta_statistics;
+    job->base.free = lrs_rsdelta_free;
+    job->sig = (lrs_budgeted_sig *)malloc(sizeof *job->sig);
+    if (job->sig == NULL) {
+        lrs_rsdelta_free(&job->base);
+        return NULL;
+    }
+    job->sig->sig = *sig;
+    lrs_budget_init(&job->sig->budget, (size_t)(sig->block_len > 0 ? sig->block_len : 0));
+    job->rs = rs_delta_begin(&job->sig->sig);
+    if (job->rs == NULL) {
+        lrs_rsdelta_free(&job->base);
+        return NULL;
+    }
+    return &job->base;
+}
+
+/* The budget of a delta job of either kind; NULL for other jobs. */
+static const lrs_budget *lrs_delta_budget(lrs_job *job)
+{
+    if (job->iter == lrs_deltajob_iter)
+        return &((lrs_deltajob *)job)->budget;
+    if (job->iter == lrs_rsdelta_iter)
+        return &((lrs_rsdeltajob *)job)->sig->budget;
+    return NULL;
 }
 
 #endif

@@ -445,9 +445,17 @@ class _DeltaJoiner:
         self.in_bytes = 0
         self.held: List[_Cmd] = []
         self.started = False
+        # The segment and seam jobs' search counters, added up.
+        self.false_checks = self.skipped_checks = 0
 
-    def add(self, data: memoryview, result: Tuple[bytes, Any]) -> None:
-        delta_bytes, _stats = result
+    def _count(self, job: Any) -> None:
+        self.false_checks += job.false_checks
+        self.skipped_checks += job.skipped_checks
+
+    def add(self, data: memoryview, result: Tuple[bytes, Tuple[int, int]]) -> None:
+        delta_bytes, (false_checks, skipped_checks) = result
+        self.false_checks += false_checks
+        self.skipped_checks += skipped_checks
         self.in_bytes += len(data)
         cmds = _parse(delta_bytes)
         if not self.started:
@@ -502,7 +510,9 @@ class _DeltaJoiner:
         left_literals = b"".join(bytes(c.raw[len(c.raw) - c.length:])  # type: ignore[index, arg-type]
                                  for c in self.held[last + 1:])
         region = left_literals + bytes(right_data[:c + head])
-        mid = _parse(_rsync.DeltaJob(self.sig).finish(region))
+        job = _rsync.DeltaJob(self.sig)
+        mid = _parse(job.finish(region))
+        self._count(job)
         if _output_len(mid) != len(region):
             raise _rsync_error("seam re-scan does not cover its region")
         rest: List[_Cmd] = []
@@ -522,7 +532,12 @@ def delta_segment(block_len: int) -> int:
 class ParallelDeltaJob:
     """``delta(threads=N)``: segments of the new file searched in N worker
     threads against one shared signature, joined into one delta with the
-    seams re-scanned.  A whole-source job: :meth:`run` and ``stats``."""
+    seams re-scanned.  A whole-source job: :meth:`run` and ``stats``.
+
+    Each segment (and each seam re-scan) is one driver ``DeltaJob``, with
+    that job's bound on the search's work: so the whole search costs at
+    most that bound per byte, plus one base allowance per job.
+    ``false_checks`` and ``skipped_checks`` add up the jobs' counters."""
 
     def __init__(self, sig: Any, threads: int) -> None:
         if type(sig) is not _rsync.Signature:
@@ -531,6 +546,8 @@ class ParallelDeltaJob:
         self.signature = sig
         self.threads = check_threads(threads)
         self._stats: Any = None
+        self.false_checks = 0
+        self.skipped_checks = 0
 
     def run(self, source: Any, write: Callable[[Any], None]) -> None:
         """Write the delta of ``source`` (bytes-like or binary reader)."""
@@ -541,14 +558,14 @@ class ParallelDeltaJob:
         segment = delta_segment(sig.block_len)
         joiner = _DeltaJoiner(sig, write)
 
-        def body(piece: memoryview) -> Tuple[bytes, Any]:
+        def body(piece: memoryview) -> Tuple[bytes, Tuple[int, int]]:
             job = _rsync.DeltaJob(sig)
             out = job.finish(piece)
-            return out, job.stats
+            return out, (job.false_checks, job.skipped_checks)
 
         spare: List[bytearray] = []
 
-        def consume(piece: memoryview, result: Tuple[bytes, Any]) -> None:
+        def consume(piece: memoryview, result: Tuple[bytes, Tuple[int, int]]) -> None:
             joiner.add(piece, result)
             # The joiner keeps no view of the segment (its commands hold the
             # worker's delta bytes): the next one may be read into it, so the
@@ -561,6 +578,8 @@ class ParallelDeltaJob:
         with _as_view(source) as src:
             _ordered_map(body, _segments(src, segment, spare), self.threads, consume)
         joiner.finish()
+        self.false_checks = joiner.false_checks
+        self.skipped_checks = joiner.skipped_checks
         n = joiner.counts
         self._stats = _rsync.make_stats(
             "delta", lit_cmds=n.lit_cmds, lit_bytes=n.lit_bytes, lit_cmdbytes=n.lit_cmdbytes,

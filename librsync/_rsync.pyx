@@ -138,17 +138,40 @@ cdef extern from "_directcopy.h" nogil:
     int lrs_direct_copy(int in_fd, long long pos, size_t *len, int out_fd,
                         const char *pending, size_t pending_len, int *err)
 
+cdef extern from "_budget.h" nogil:
+    ctypedef struct lrs_budget:
+        unsigned long long false_checks
+        unsigned long long skipped
+    unsigned int LRS_BUDGET_PER_BYTE, LRS_BUDGET_COMPARE, LRS_BUDGET_BASE_BLOCKS
+    unsigned int LRS_KEY_FAILS
+    unsigned long long LRS_BUDGET_BASE, LRS_KEY_WORK
+
+
+def _search_budget():
+    """The delta search's work budget (librsync/_budget.h), for tests and
+    docs: units (about a byte hashed each) per byte of new file, per
+    strong-sum comparison, the base allowance (bytes, block lengths), and
+    the failed checks in a row (and their units) after which a rolling
+    checksum is dropped."""
+    return {"per_byte": LRS_BUDGET_PER_BYTE, "compare": LRS_BUDGET_COMPARE,
+            "base": LRS_BUDGET_BASE, "base_blocks": LRS_BUDGET_BASE_BLOCKS,
+            "key_fails": LRS_KEY_FAILS, "key_work": LRS_KEY_WORK}
+
 cdef extern from "_deltajob.h" nogil:
     lrs_job *lrs_deltajob_begin(const C.rs_signature_t *sig, int engine)
+    lrs_job *lrs_rsdelta_begin(const C.rs_signature_t *sig)
+    const lrs_budget *lrs_delta_budget(lrs_job *job)
 
 cdef extern from "_sigbytes.h" nogil:
     size_t lrs_signature_size(const C.rs_signature *sig)
     void lrs_signature_write(const C.rs_signature *sig, unsigned char *out)
 
 #: Most blocks with different contents that a loaded signature may give one
-#: rolling checksum.  Building the hash table costs time quadratic in this
-#: number (measured: 1,024 adds about 0.3 s to a 500,000-block signature,
-#: 4,096 adds 2.5 s); honest signatures stay in single digits.
+#: rolling checksum, or rolling checksums that start their hash-table probe
+#: at one slot (equal in the table's low bits).  Building the hash table
+#: costs time quadratic in this number (measured: 1,024 adds about 0.3 s to
+#: a 500,000-block signature, 4,096 adds 2.5 s); honest signatures stay in
+#: single digits.
 cdef enum:
     WEAK_COLLISION_LIMIT = 1024
 MAX_WEAK_COLLISIONS = WEAK_COLLISION_LIMIT
@@ -1406,6 +1429,35 @@ def _load_signature_bytes(data):
     return job.signature
 
 
+def _max_block_len_for(file_size):
+    """The longest block length a signature of a file of ``file_size``
+    bytes may have when the loader is told that size: 16 times the square
+    root of the size (rdiff's recommended length is at most the root),
+    never less than 2048 (rdiff's old default), never more than
+    MAX_BLOCK_LEN."""
+    if not isinstance(file_size, int) or isinstance(file_size, bool):
+        raise TypeError(f"file_size must be an int, not {type(file_size).__name__}")
+    if file_size < 0:
+        raise ValueError(f"file_size must be >= 0, not {file_size}")
+    return min(MAX_BLOCK_LEN, max(RS_DEFAULT_BLOCK_LEN, 16 * _isqrt(file_size)))
+
+
+cdef object _isqrt(object n):
+    import math
+    return math.isqrt(n)
+
+
+cdef long long _optional_limit(object value, str name) except -2:
+    """A limit argument: -1 for None, else a non-negative int."""
+    if value is None:
+        return -1
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int or None")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, not {value}")
+    return min(value, <object>0x7fffffffffffffff)
+
+
 @cython.final
 cdef class LoadSignatureJob(_Job):
     """Incremental signature loading: feed signature bytes with :meth:`update`;
@@ -1413,20 +1465,39 @@ cdef class LoadSignatureJob(_Job):
 
     ``max_blocks`` (None: no limit) fails the load with
     :class:`LimitExceededError` as soon as the signature describes more blocks,
-    a guard for signatures from untrusted peers.
+    a guard for signatures from untrusted peers.  ``max_block_len`` (None:
+    :data:`MAX_BLOCK_LEN`) does the same for its block length, and
+    ``file_size``, the size of the file the signature describes when the
+    caller knows it, limits the block length to 16 times the square root of
+    that size (at least 2048): rdiff's recommended length is at most the
+    root, a longer block is never needed, and a longer block makes a
+    search hash more per rolling-checksum hit.
+
+    Whatever the limits, a header no signature writer produces is refused
+    with :class:`CorruptDataError` before any block is read: a block length
+    below 1 or above :data:`MAX_BLOCK_LEN`, or a strong sum length outside
+    1 up to the digest length of the signature's hash (MD4: 16, BLAKE2: 32;
+    an MD4 signature with a strong sum length up to 32 is a
+    :class:`LibrsyncParamError`, as librsync reports it).
     """
     cdef Signature _signature
     cdef long long _max_blocks
+    cdef long long _max_block_len
+    cdef str _block_len_limit
+    cdef bytes _sighead
 
-    def __init__(self, max_blocks=None):
-        if max_blocks is None:
-            self._max_blocks = -1
-        else:
-            if not isinstance(max_blocks, int) or isinstance(max_blocks, bool):
-                raise TypeError("max_blocks must be an int or None")
-            if max_blocks < 0:
-                raise ValueError(f"max_blocks must be >= 0, not {max_blocks}")
-            self._max_blocks = max_blocks
+    def __init__(self, max_blocks=None, *, max_block_len=None, file_size=None):
+        cdef long long size
+        self._max_blocks = _optional_limit(max_blocks, "max_blocks")
+        self._max_block_len = _optional_limit(max_block_len, "max_block_len")
+        self._block_len_limit = f"max_block_len={max_block_len}"
+        size = _optional_limit(file_size, "file_size")
+        if size >= 0 and (self._max_block_len < 0
+                          or _max_block_len_for(size) < self._max_block_len):
+            self._max_block_len = _max_block_len_for(size)
+            self._block_len_limit = (f"{self._max_block_len}, the most accepted for "
+                                     f"a file of {size} bytes")
+        self._sighead = b""
         self._signature = Signature.__new__(Signature)
         self._expects = 1
         self._want_outsize = 4096  # loading a signature produces no output
@@ -1448,8 +1519,52 @@ cdef class LoadSignatureJob(_Job):
                 f"MAX_BLOCK_LEN={MAX_BLOCK_LEN}")
         return 0
 
+    cdef int _check_header(self) except -1:
+        """Refuse a header no signature writer produces, from its first 12
+        bytes, before librsync reads a block.  (librsync itself would take
+        a strong sum length of 0 as "the hash's full length" and read the
+        blocks with that length.)"""
+        cdef size_t take
+        cdef int block_len, strong_len
+        if (len(self._sighead) >= SIG_HEADER_LEN or not self._bufs.avail_in
+                or self._in_bytes != len(self._sighead)):
+            return 0
+        # Signature readers consume all they are given, so the window
+        # starts at stream offset in_bytes.
+        take = min(<size_t>(SIG_HEADER_LEN - len(self._sighead)), self._bufs.avail_in)
+        self._sighead += self._bufs.next_in[:take]
+        if len(self._sighead) < SIG_HEADER_LEN:
+            return 0
+        magic = int.from_bytes(self._sighead[:4], "big")
+        if magic not in _SIG_MAGICS:
+            return 0  # the magic check reports it
+        block_len = int.from_bytes(self._sighead[4:8], "big", signed=True)
+        strong_len = int.from_bytes(self._sighead[8:12], "big", signed=True)
+        if block_len < 1:
+            raise error_for_code(
+                C.RS_CORRUPT, f"signature block length {block_len} is not positive")
+        if block_len > MAX_BLOCK_LEN:
+            raise error_for_code(
+                C.RS_CORRUPT,
+                f"signature block length {block_len} exceeds MAX_BLOCK_LEN={MAX_BLOCK_LEN}")
+        if self._max_block_len >= 0 and block_len > self._max_block_len:
+            raise LimitExceededError(
+                f"signature block length {block_len} exceeds {self._block_len_limit}")
+        digest = _SIG_MAGICS[magic]
+        if strong_len < 1 or strong_len > digest:
+            # librsync's code where it refuses this too (as rdiff exits
+            # with it): a parameter error for a length that some hash has.
+            raise error_for_code(
+                C.RS_PARAM_ERROR if digest < strong_len <= C.RS_MAX_STRONG_SUM_LENGTH
+                else C.RS_CORRUPT,
+                f"signature strong sum length (strong_len) {strong_len} is outside "
+                f"1..{digest}, the length of {'an MD4' if digest == 16 else 'a BLAKE2'} "
+                f"digest")
+        return 0
+
     cdef bint _pump(self, object write) except -1:
         cdef bint done
+        self._check_header()
         # Count-limit checks between buffers keep memory bounded by
         # max_blocks plus one input buffer, not by the signature's size.
         done = _Job._pump(self, write)
@@ -1486,8 +1601,9 @@ cdef class LoadSignatureJob(_Job):
             raise error_for_code(
                 C.RS_CORRUPT,
                 f"signature gives more than {MAX_WEAK_COLLISIONS} different "
-                f"blocks the rolling checksum {weak:#010x}; an honest "
-                f"signature does not, and one that does is slow to search")
+                f"blocks the rolling checksum {weak:#010x} or checksums that "
+                f"share its hash-table slot; an honest signature does not, "
+                f"and one that does is slow to load and to search")
         with nogil:
             r = C.rs_build_hash_table(self._signature._sig)
         if r != C.RS_DONE:
@@ -1519,8 +1635,20 @@ cdef class DeltaJob(_Job):
     ``signature`` is a loaded :class:`Signature`, shared, not copied: many
     DeltaJobs may use one Signature in any number of threads.
     (``librsync.DeltaJob`` also takes a signature in any input kind.)
+
+    The search's work is bounded whatever the signature: strong sums
+    computed and compared in vain (where a rolling checksum matched but the
+    block did not) may cost at most about 32 bytes hashed per byte of new
+    file, plus 1 MiB and four block lengths, and a rolling checksum whose
+    strong sums failed 16 times running, at a cost of 4 MiB or more, is not
+    checked again.  Honest
+    signatures stay far below that; a forged one gets a valid delta with
+    fewer matches (:attr:`skipped_checks`), in time linear in the input.
+    See :ref:`search-budget`.
     """
     cdef readonly Signature signature
+    cdef const lrs_budget *_budget
+    cdef unsigned long long _false_checks, _skipped
 
     def __init__(self, Signature signature not None):
         cdef C.rs_signature *fields
@@ -1532,10 +1660,39 @@ cdef class DeltaJob(_Job):
             # multi-buffer kernels (none for librsync's own job).
             self._job = lrs_deltajob_begin(signature._sig, _sig_engine)
         else:
-            # No blocks: librsync's job writes the all-literal delta.
-            self._job = lrs_wrap_rs_job(C.rs_delta_begin(signature._sig))
+            # librsync's job (with no blocks it writes the all-literal
+            # delta), its lookups within the same budget.
+            self._job = lrs_rsdelta_begin(signature._sig)
         if self._job is NULL:
             raise MemoryError()
+        self._budget = lrs_delta_budget(self._job)
+
+    cdef int _finish_job(self, JobState state) except -1:
+        if self._budget is not NULL:
+            self._false_checks = self._budget.false_checks
+            self._skipped = self._budget.skipped
+            self._budget = NULL
+        return _Job._finish_job(self, state)
+
+    @property
+    def false_checks(self):
+        """Strong sums computed so far that matched no block (librsync's
+        "false matches": the rolling checksum matched, the block did not).
+        Rare for an honest signature."""
+        if self._budget is not NULL:
+            return self._budget.false_checks
+        return self._false_checks
+
+    @property
+    def skipped_checks(self):
+        """Windows whose rolling checksum matched a block but whose strong
+        sum was not checked, because the search's work budget was spent or
+        that checksum had failed too often (see the class notes).  Always 0
+        for an honest signature; otherwise the delta is still valid, only
+        larger than librsync's would be."""
+        if self._budget is not NULL:
+            return self._budget.skipped
+        return self._skipped
 
     cdef size_t _expected_output(self, size_t input_len):
         # A delta is rarely much larger than its input: literals plus a few

@@ -360,16 +360,19 @@ async def delta(reader: _Source, sig: Signature | _Source, writer: _Output = Non
 
 
 async def load_signature(reader: _Source, *, max_blocks: int | None = None,
+                         max_block_len: int | None = None, file_size: int | None = None,
                          chunk_size: int = _CHUNK_SIZE) -> Signature:
     """Read a signature from ``reader`` to its end and build its hash table:
     the asynchronous :func:`librsync.load_signature`.
 
     ``max_blocks`` limits how many blocks an untrusted signature may
-    describe (:class:`librsync.LimitExceededError`), checked as it arrives.
+    describe (:class:`librsync.LimitExceededError`), checked as it arrives;
+    ``max_block_len`` and ``file_size`` limit its block length as for
+    :func:`librsync.load_signature`.
     """
     size = _iter._check_chunk_size(chunk_size)
     _check_source(reader, "signature reader")
-    job = _rsync.LoadSignatureJob(max_blocks)
+    job = _rsync.LoadSignatureJob(max_blocks, max_block_len=max_block_len, file_size=file_size)
 
     async def make_job(_file_size: int) -> Any:
         return job

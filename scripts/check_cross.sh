@@ -11,10 +11,12 @@
 #   1. each library source of setup.py's LIBRSYNC_SOURCES and BLAKE2_SOURCES
 #      (plus, on x86 targets, BLAKE2_X86_SOURCES with their -m flags: libb2's
 #      SIMD builds) is compiled (-c) with setup.py's DEFINES, include path
-#      and code-generation flags.
+#      and code-generation flags; one listed in LIBRSYNC_WRAPPED is compiled
+#      as its wrapper in vendor/config/ (delta_budgeted.c), as setup.py does.
 #      Upstream's pristine files may warn (counted, never fatal: we don't
 #      patch them); any error fails.
-#   2. our own C -- vendor/config/config.h, librsync/_guards.h, _deltajob.h,
+#   2. our own C -- vendor/config/config.h, librsync/_guards.h, _deltajob.h
+#      (with _budget.h),
 #      librsync/_blake2.h (which defines the blake2b_* functions librsync
 #      calls, so the links below need it), librsync/_sigjob.h and the SIMD
 #      kernels of librsync/_simd/ the target gets (SIMD_X86_SOURCES with
@@ -92,14 +94,21 @@ found = {}
 for node in tree.body:
     if (isinstance(node, ast.Assign) and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
-            and node.targets[0].id in ("LIBRSYNC_SOURCES", "DEFINES", "BLAKE2_SOURCES",
+            and node.targets[0].id in ("LIBRSYNC_SOURCES", "LIBRSYNC_WRAPPED", "DEFINES",
+                                       "BLAKE2_SOURCES",
                                        "BLAKE2_X86_SOURCES", "SIMD_X86_SOURCES",
                                        "SIMD_ARM64_SOURCES")):
         found[node.targets[0].id] = ast.literal_eval(node.value)
 if not found.get("LIBRSYNC_SOURCES") or "DEFINES" not in found:
     sys.exit("setup.py: no literal LIBRSYNC_SOURCES / DEFINES list found")
+# A source setup.py compiles through a wrapper of ours (vendor/config/, which
+# includes the pristine file) is compiled as that wrapper, as setup.py does.
+wrapped = found.get("LIBRSYNC_WRAPPED", {})
 for name in found["LIBRSYNC_SOURCES"]:
-    print("S", name)
+    if name in wrapped:
+        print("W", wrapped[name])
+    else:
+        print("S", name)
 # libb2 through our wrappers: the portable build everywhere, the SIMD builds
 # (each with its -m flags) on x86 targets, as setup.py does.
 for name in found.get("BLAKE2_SOURCES", []):
@@ -124,6 +133,7 @@ declare -A ISA_FLAGS=()
 while read -r kind val rest; do
     case "$kind" in
         S) SRCS+=("$VENDOR/$val") ;;
+        W) SRCS+=("vendor/config/$val") ;;
         B) SRCS+=("$GLUE/$val") ;;
         X) X86_SRCS+=("$GLUE/$val"); ISA_FLAGS[$val]="$rest" ;;
         Y) OURS_X86+=("$SIMD/$val"); ISA_FLAGS[$val]="$rest" ;;
@@ -361,8 +371,24 @@ int lrs_check_deltajob(const rs_signature_t *sig, const unsigned char *in, size_
             return -1;
         r += lrs_check_run(job, in, len, out, out_len);
         r += (int)lrs_job_statistics(job)->lit_cmds;
+        r += (int)lrs_delta_budget(job)->skipped;
         lrs_job_free(job);
     }
+    return r;
+}
+/* librsync's delta job behind _budget.h's budget (delta_budgeted.c). */
+int lrs_check_rsdelta(const rs_signature_t *sig, const unsigned char *in, size_t len,
+                      unsigned char *out, size_t out_len);
+int lrs_check_rsdelta(const rs_signature_t *sig, const unsigned char *in, size_t len,
+                      unsigned char *out, size_t out_len)
+{
+    int r;
+    lrs_job *job = lrs_rsdelta_begin(sig);
+    if (job == NULL)
+        return -1;
+    r = lrs_check_run(job, in, len, out, out_len);
+    r += (int)lrs_delta_budget(job)->false_checks;
+    lrs_job_free(job);
     return r;
 }
 EOF
