@@ -215,7 +215,8 @@ def extensions():
         # Our config.h must win over anything named config.h elsewhere (libb2's
         # blake2-impl.h includes one too).  libb2's blake2.h is the one
         # librsync's checksum.c finds: src/blake2/ is not on the path.
-        include_dirs=[os.path.join("vendor", "config"), VENDOR, LIBB2],
+        include_dirs=[os.path.join("vendor", "config"), VENDOR, LIBB2,
+                      os.path.join("vendor", "xxhash")],
         define_macros=list(DEFINES),
         # Header-only glue included by the generated C: rebuild when it changes.
         depends=[os.path.join("librsync", "_guards.h"),
@@ -226,7 +227,10 @@ def extensions():
                  os.path.join("librsync", "_sigjob.h"),
                  os.path.join("librsync", "_deltajob.h"),
                  os.path.join("librsync", "_directcopy.h"),
-                 os.path.join("librsync", "_simd", "mbhash.h")],
+                 os.path.join("librsync", "_simd", "mbhash.h"),
+                 os.path.join("librsync", "_xxh3.h"),
+                 os.path.join("librsync", "_xxh3.pxi"),
+                 os.path.join("vendor", "xxhash", "xxhash.h")],
     )
     return cythonize(
         [ext],

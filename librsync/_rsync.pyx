@@ -1971,3 +1971,6 @@ cdef class PatchJob(_Job):
     def __repr__(self):
         return (f"<PatchJob in={self._in_bytes} out={self._out_bytes} "
                 f"{_state_name(self._state)}>")
+
+
+include "_xxh3.pxi"

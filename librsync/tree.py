@@ -1119,7 +1119,9 @@ class _SigCursor:
     def load(self, entry: _Entry) -> Tuple[_api.Signature, int, bytes]:
         """The file's loaded signature, size and digest."""
         data = _ChunkReader(self._r, self._rel(entry))
-        job = _api.LoadSignatureJob(_MAX_SIG_BLOCKS)
+        # The block length a peer may choose is bounded by the size it
+        # announces for the file (the search is bounded per byte anyway).
+        job = _api.LoadSignatureJob(_MAX_SIG_BLOCKS, file_size=entry.size)
         with job:
             job.run(data, None)
         size, digest = data.end()

@@ -23,13 +23,15 @@ What crosses the wire, as rsync does it:
    file), while it walks, so work starts at once and memory is bounded by a
    window of directories, not by the tree;
 2. the receiver's **requests**, only for what differs: a file whose size and
-   mtime (with ``checksum=True``, whose BLAKE2b digest) match costs nothing
+   mtime (with ``checksum=True``, whose XXH3-128 digest) match costs nothing
    more, not even a read; a changed file is asked for with a signature of
    the old one, its block length about the square root of its size and its
    strong sums only as long as that size needs; a missing file is asked for
    whole;
 3. the sender's answers: a delta (the fast delta engine) or the whole file,
-   each ending with the new file's size and digest.  The receiver writes a
+   each ending with the new file's size and XXH3-128 digest (as rsync 3.2+
+   checks transfers; measured 10x faster than BLAKE2b here, and both sides
+   hash every byte sent).  The receiver writes a
    temporary file, checks the digest and renames it into place; on a
    mismatch (a short strong sum collided) it asks for that file again with
    full-length sums, so a collision costs a second request, never a corrupt

@@ -19,7 +19,6 @@ outside the destination.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
@@ -29,7 +28,7 @@ import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from .. import _api
+from .. import _api, _rsync
 from .. import tree as _tree
 from ..exceptions import InputEndedError, LimitExceededError
 from . import _compress, _wire as W
@@ -372,7 +371,7 @@ class Receiver:
                            self._list_message)
         basis = d.open_basis(p.name) if kind != W.WHOLE else None
         temp = None
-        digest = hashlib.blake2b(digest_size=W.DIGEST_SIZE)
+        digest = _rsync.XXH3_128()
         written = 0
         limit = entry.size
         per_byte = _block_len(p.old_size)
@@ -601,7 +600,7 @@ class Receiver:
             f = d.open_basis(name)
         except (OSError, _tree.CorruptDataError):
             return False
-        h = hashlib.blake2b(digest_size=W.DIGEST_SIZE)
+        h = _rsync.XXH3_128()
         with f:
             while True:
                 chunk = f.read(1 << 20)

@@ -10,14 +10,13 @@ write whole messages to the one output stream.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import os
 import stat
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
-from .. import _api, _parallel
+from .. import _api, _parallel, _rsync
 from .. import exceptions as librsync_errors
 from .. import tree as _tree
 from . import _compress, _wire as W
@@ -49,7 +48,7 @@ class _File:
 
 
 def _digest_file(path: bytes, size: int) -> bytes:
-    h = hashlib.blake2b(digest_size=W.DIGEST_SIZE)
+    h = _rsync.XXH3_128()
     try:
         with open(path, "rb", buffering=0) as f:
             buf = bytearray(1 << 20)
@@ -301,7 +300,7 @@ class Sender:
             self._send_file(file_id, kind, fobj, f, sig)
 
     def _read_signature(self, old_size: int) -> _api.Signature:
-        job = _api.LoadSignatureJob(max_blocks=MAX_SIG_BLOCKS)
+        job = _api.LoadSignatureJob(max_blocks=MAX_SIG_BLOCKS, file_size=old_size)
         try:
             while True:
                 kind, payload = self._r.next()
@@ -343,7 +342,7 @@ class Sender:
                 out = bytearray()
 
         source = _tree._Source(f, entry.size, entry.size, digest=False)
-        digest = hashlib.blake2b(digest_size=W.DIGEST_SIZE)
+        digest = _rsync.XXH3_128()
         reader = _Hashing(source, digest)
         if sig is None:
             buf = bytearray(W.CHUNK_SIZE)

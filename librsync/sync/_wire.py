@@ -8,7 +8,8 @@ Each direction of a connection is a sequence of messages::
 Integers in payloads are unsigned LEB128 varints (at most 10 bytes, below
 2**64); signed ones (mtime differences) are zigzag-encoded first.  There is
 no per-message checksum: the transport (a pipe, ssh, TCP) is reliable, and
-what matters, each file's content, is checked end to end with its digest.
+what matters, each file's content, is checked end to end with its XXH3-128
+digest.
 
 Sender to receiver:
 

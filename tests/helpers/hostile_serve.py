@@ -28,12 +28,11 @@ Scenarios (all as the sender of a pull):
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 
 import librsync
-from librsync import sync
+from librsync import _rsync, sync
 from librsync.sync import _wire as W
 
 T0 = 1_600_000_000 * 10**9
@@ -66,7 +65,9 @@ def listing(entries) -> bytes:
 
 
 def file_data(kind: int, data: bytes, content: bytes) -> bytes:
-    digest = hashlib.blake2b(content, digest_size=W.DIGEST_SIZE).digest()
+    h = _rsync.XXH3_128()
+    h.update(content)
+    digest = h.digest()
     chunks = b"".join(msg(W.CHUNK, data[i:i + (1 << 20)])
                       for i in range(0, len(data), 1 << 20))
     return (msg(W.FILE, uv(0) + bytes([kind])) + chunks
