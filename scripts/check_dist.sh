@@ -47,7 +47,8 @@ need=(
     pyproject.toml setup.py MANIFEST.in README.md LICENSE
     vendor/librsync/COPYING vendor/librsync/VENDORED.md
     vendor/libb2/COPYING vendor/libb2/VENDORED.md
-    vendor/config/config.h
+    vendor/xxhash/LICENSE vendor/xxhash/VENDORED.md vendor/xxhash/xxhash.h
+    vendor/config/config.h librsync/_xxh3.pxi librsync/_xxh3.h
     librsync/__init__.py librsync/_rsync.pyx librsync/_librsync.pxd
     librsync/_guards.h librsync/py.typed librsync/_rsync.pyi librsync/__init__.pyi librsync/_api.pyi
     librsync/_iter.pyi librsync/aio.py
@@ -89,7 +90,8 @@ echo "ok: ${#need[@]} required files present, $(wc -l < "$work/sdist.txt") entri
 say "wheel contents and symbols"
 python3 -m zipfile -l "${wheel[0]}" | awk 'NR>1 {print $1}' > "$work/wheel.txt"
 for f in librsync/__init__.py librsync/py.typed librsync/_rsync.pyi librsync/__init__.pyi librsync/_api.pyi \
-         librsync/_iter.pyi librsync/aio.py librsync/cli.py; do
+         librsync/_iter.pyi librsync/aio.py librsync/cli.py librsync/sync/__init__.py \
+         librsync/sync/_wire.py; do
     grep -qxF "$f" "$work/wheel.txt" || fail "wheel lacks $f"
 done
 if grep -E '\.(pyx|pxd|c|h)$' "$work/wheel.txt"; then
