@@ -492,23 +492,77 @@ def test_cli_run_beside_a_live_writer_leaves_its_temporary_file(tmp_path):
 
 
 @posix_only
+def _unnamed_temp_open(pid: int, folder: Path) -> bool:
+    """Whether process ``pid`` holds an unnamed (O_TMPFILE) file of
+    ``folder`` open: the receiver's temporary output."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(str(folder) + "/") and (
+                target.endswith("(deleted)") or target.endswith(".tmp")):
+            return True
+    return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="reads /proc/PID/fd")
 def test_serve_receiver_sigterm_mid_patch_exits_20_and_cleans_up(tmp_path):
     """The remote end of a file sync, blocked reading the delta with its
     temporary output file open: SIGTERM (ssh's SIGHUP alike) is rsync's
     "interrupted", 20, and leaves nothing behind."""
     from librsync import _cli_remote
+    from librsync.sync import _wire as W
 
     dest = tmp_path / "dest"
     dest.write_bytes(DATA)
     proc = subprocess.Popen([*LIBRSYNC, "serve", "--protocol", str(_cli_remote.PROTOCOL),
-                             "--receiver", str(dest), "--file"], cwd=CHILD_CWD,
+                             f"--receiver={dest}"], cwd=CHILD_CWD,
                             env=child_env(), stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def msg(kind, payload=b""):
+        head = bytearray((kind,))
+        W.put_uvarint(head, len(payload))
+        return bytes(head) + payload
+
     try:
-        # Drained so that the signature it sends first can never block it.
+        assert proc.stdout.readline().startswith(b"LRSYNC-SERVE")
+        r = W.MessageReader(proc.stdout, "receiver")
+        # A sender of one file, new content, that stops halfway through
+        # its delta.
+        enc = W.ListingEncoder(0)
+        enc.add(W.Entry(W.KIND_FILE, b"dest", 0o644, 0, len(DATA) + 10))
+        end = bytearray()
+        for v in (1, 1, 0o755):
+            W.put_uvarint(end, v)
+        W.put_svarint(end, 0)
+        proc.stdin.write(msg(W.HELLO, W.hello_payload(W.FEAT_SINGLE))
+                         + msg(W.LIST, enc.finish()) + msg(W.LIST_END, bytes(end)))
+        proc.stdin.flush()
+        W.read_hello(r)
+        kind, payload = r.next()
+        assert kind == W.REQUEST
+        sig = b""
+        while True:
+            kind, payload = r.next()
+            if kind == W.SIG_END:
+                break
+            sig += payload
+        delta = librsync.delta(DATA[:1000] + b"0123456789" + DATA[1000:],
+                               librsync.load_signature(sig)).read()
+        head = bytearray()
+        W.put_uvarint(head, 0)
+        head.append(W.DELTA)
+        proc.stdin.write(msg(W.FILE, bytes(head)) + msg(W.CHUNK, delta[:len(delta) // 2]))
+        proc.stdin.flush()
         drain = threading.Thread(target=proc.stdout.read, daemon=True)
         drain.start()
-        _wait_for(lambda: proc.poll() is not None or _temps(tmp_path),
+        _wait_for(lambda: proc.poll() is not None or _unnamed_temp_open(proc.pid, tmp_path),
                   "the receiver's temporary file")
         assert proc.poll() is None
         proc.terminate()
