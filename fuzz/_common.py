@@ -127,3 +127,42 @@ def tree_snapshot(root: str) -> dict:
                 with open(path, "rb") as f:
                     out[path] = ("f", st.st_mode, st.st_mtime_ns, f.read())
     return out
+
+
+class Arena:
+    """``make_tree_arena`` in a scratch folder under ``prefix``, and the
+    oracle of the targets that apply a peer's stream to ``dst``: nothing
+    outside it changed, nothing created beside it, no temporary file left.
+    (libFuzzer ends the process without running atexit handlers; run.sh
+    passes a scratch directory it removes itself.)"""
+
+    def __init__(self, prefix: str) -> None:
+        import atexit
+        import shutil
+        import tempfile
+
+        self.base = tempfile.mkdtemp(prefix=prefix, dir=os.environ.get("FUZZ_SCRATCH")
+                                     or SCRATCH)
+        atexit.register(shutil.rmtree, self.base, True)
+        self.template, self.src, self.outside = make_tree_arena(self.base)
+        self.dst = os.path.join(self.base, "dst")
+        self._outside_before = tree_snapshot(self.outside)
+
+    def fresh_dst(self) -> str:
+        import shutil
+
+        shutil.rmtree(self.dst, ignore_errors=True)
+        shutil.copytree(self.template, self.dst, symlinks=True)
+        return self.dst
+
+    def check_untouched(self) -> None:
+        if tree_snapshot(self.outside) != self._outside_before:
+            raise AssertionError("a stream changed something outside the destination")
+        if sorted(os.listdir(self.base)) != ["dst", "outside", "src", "template"]:
+            raise AssertionError(f"a stream created {os.listdir(self.base)} beside the "
+                                 "destination")
+        for dirpath, dirnames, filenames in os.walk(self.dst):
+            for name in dirnames + filenames:
+                if name.startswith(".lrsync-tree."):
+                    raise AssertionError("temporary file left: "
+                                         f"{os.path.join(dirpath, name)}")

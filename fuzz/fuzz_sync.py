@@ -19,39 +19,19 @@ changed, a temporary file left in it, or a sender's answer far larger than
 its tiny source tree.  Run with fuzz/run.sh.
 """
 
-import atexit
 import errno
 import io
-import os
-import shutil
 import sys
-import tempfile
 
 import atheris
 
 with atheris.instrument_imports():
-    from _common import EXPECTED, MAX_OUT, SCRATCH, make_tree_arena, tree_snapshot
+    from _common import EXPECTED, MAX_OUT, Arena
     from librsync import _cli_remote, sync
     from librsync._cli_io import CliError
 
-BASE = tempfile.mkdtemp(prefix="librsync-fuzz-sync-", dir=os.environ.get("FUZZ_SCRATCH")
-                        or SCRATCH)
-atexit.register(shutil.rmtree, BASE, True)
-TEMPLATE, SRC, OUTSIDE = make_tree_arena(BASE)
-DST = os.path.join(BASE, "dst")
-OUTSIDE_BEFORE = tree_snapshot(OUTSIDE)
+ARENA = Arena("librsync-fuzz-sync-")
 FS_ERRNOS = {errno.ENAMETOOLONG, errno.EILSEQ}
-
-
-def check_untouched() -> None:
-    if tree_snapshot(OUTSIDE) != OUTSIDE_BEFORE:
-        raise AssertionError("a stream changed something outside the destination")
-    if sorted(os.listdir(BASE)) != ["dst", "outside", "src", "template"]:
-        raise AssertionError(f"a stream created {os.listdir(BASE)} beside the destination")
-    for dirpath, dirnames, filenames in os.walk(DST):
-        for name in dirnames + filenames:
-            if name.startswith(".lrsync-tree."):
-                raise AssertionError(f"temporary file left: {os.path.join(dirpath, name)}")
 
 
 def TestOneInput(data: bytes) -> None:
@@ -67,21 +47,20 @@ def TestOneInput(data: bytes) -> None:
         return
     stream = io.BytesIO(data[1:])
     if data[0] % 2 == 0:
-        shutil.rmtree(DST, ignore_errors=True)
-        shutil.copytree(TEMPLATE, DST, symlinks=True)
+        dst = ARENA.fresh_dst()
         try:
-            sync.receive(DST, stream, io.BytesIO(), delete=bool(data[0] & 2),
+            sync.receive(dst, stream, io.BytesIO(), delete=bool(data[0] & 2),
                          max_file_size=MAX_OUT)
         except EXPECTED:
             pass
         except OSError as exc:
             if exc.errno not in FS_ERRNOS:
                 raise
-        check_untouched()
+        ARENA.check_untouched()
     else:
         out = io.BytesIO()
         try:
-            sync.send(SRC, stream, out)
+            sync.send(ARENA.src, stream, out)
         except EXPECTED:
             pass
         if out.tell() > 1 << 20:

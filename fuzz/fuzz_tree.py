@@ -10,43 +10,21 @@ than the documented ones, a finding is: anything outside the destination
 changed, or a temporary file left in it.  Run with fuzz/run.sh.
 """
 
-import atexit
 import errno
 import io
-import os
-import shutil
 import sys
-import tempfile
 
 import atheris
 
 with atheris.instrument_imports():
-    from _common import (EXPECTED, MAX_OUT, SCRATCH, make_tree_arena, pieces, split_points,
-                         tree_snapshot)
+    from _common import EXPECTED, MAX_OUT, Arena, pieces, split_points
     import librsync.tree as tree
 
-# libFuzzer ends the process without running atexit handlers; run.sh passes
-# a scratch directory it removes itself.
-BASE = tempfile.mkdtemp(prefix="librsync-fuzz-tree-", dir=os.environ.get("FUZZ_SCRATCH")
-                        or SCRATCH)
-atexit.register(shutil.rmtree, BASE, True)
-TEMPLATE, SRC, OUTSIDE = make_tree_arena(BASE)
-DST = os.path.join(BASE, "dst")
-OUTSIDE_BEFORE = tree_snapshot(OUTSIDE)
+ARENA = Arena("librsync-fuzz-tree-")
+SRC, DST = ARENA.src, ARENA.dst
 
 # What the file system may answer to a well-formed but impossible name.
 FS_ERRNOS = {errno.ENAMETOOLONG, errno.EILSEQ}
-
-
-def check_untouched() -> None:
-    if tree_snapshot(OUTSIDE) != OUTSIDE_BEFORE:
-        raise AssertionError("a stream changed something outside the destination")
-    if sorted(os.listdir(BASE)) != ["dst", "outside", "src", "template"]:
-        raise AssertionError(f"a stream created {os.listdir(BASE)} beside the destination")
-    for dirpath, dirnames, filenames in os.walk(DST):
-        for name in dirnames + filenames:
-            if name.startswith(".lrsync-tree."):
-                raise AssertionError(f"temporary file left: {os.path.join(dirpath, name)}")
 
 
 def TestOneInput(data: bytes) -> None:
@@ -54,8 +32,7 @@ def TestOneInput(data: bytes) -> None:
     cuts_seed = fdp.ConsumeBytes(2)
     stream = fdp.ConsumeBytes(fdp.remaining_bytes())
     cuts = split_points(atheris.FuzzedDataProvider(cuts_seed * 8), len(stream))
-    shutil.rmtree(DST, ignore_errors=True)
-    shutil.copytree(TEMPLATE, DST, symlinks=True)
+    ARENA.fresh_dst()
     try:
         # Removals are allowed or not, as the receiving side chose.
         tree.tree_patch(DST, pieces(stream, cuts), max_file_size=MAX_OUT,
@@ -65,7 +42,7 @@ def TestOneInput(data: bytes) -> None:
     except OSError as exc:
         if exc.errno not in FS_ERRNOS:
             raise
-    check_untouched()
+    ARENA.check_untouched()
     if stream[len(tree.MAGIC) + 5:len(tree.MAGIC) + 6] == b"S":
         out = io.BytesIO()
         try:

@@ -4,12 +4,10 @@ side."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import random
 import socket
-import stat
 import threading
 from pathlib import Path
 
@@ -17,8 +15,9 @@ import pytest
 
 import librsync
 from librsync import sync as S
-from librsync import tree
 from librsync.sync import _receiver, _wire as W
+
+from test_tree import snapshot  # what a sync promises to copy, compared
 
 T0 = 1_600_000_000 * 10**9
 
@@ -28,27 +27,6 @@ def put(path: Path, data: bytes, mode: int = 0o644, mtime: int = T0) -> None:
     path.write_bytes(data)
     os.chmod(path, mode)
     os.utime(path, ns=(mtime, mtime))
-
-
-def snapshot(root) -> dict:
-    root = os.fsencode(root)
-    out = {}
-    st = os.lstat(root)
-    out[b"."] = ("d", stat.S_IMODE(st.st_mode), st.st_mtime_ns)
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            path = os.path.join(dirpath, name)
-            rel = os.path.relpath(path, root)
-            st = os.lstat(path)
-            if stat.S_ISLNK(st.st_mode):
-                out[rel] = ("l", os.readlink(path))
-            elif stat.S_ISDIR(st.st_mode):
-                out[rel] = ("d", stat.S_IMODE(st.st_mode), st.st_mtime_ns)
-            else:
-                with open(path, "rb") as f:
-                    digest = hashlib.blake2b(f.read()).hexdigest()
-                out[rel] = ("f", stat.S_IMODE(st.st_mode), st.st_mtime_ns, digest)
-    return out
 
 
 def make_tree(root: Path, seed: int = 0, files: int = 60) -> None:

@@ -398,13 +398,7 @@ class Receiver:
                 written += n
 
             if basis is None:
-                buf = bytearray(W.CHUNK_SIZE)
-                view = memoryview(buf)
-                while True:
-                    n = data.readinto(view)
-                    if not n:
-                        break
-                    write(view[:n])
+                W.pump(data, write)
             else:
                 with _api.PatchJob(basis, max_length=limit) as job:
                     job.run(data, write)

@@ -345,13 +345,7 @@ class Sender:
         digest = _rsync.XXH3_128()
         reader = _Hashing(source, digest)
         if sig is None:
-            buf = bytearray(W.CHUNK_SIZE)
-            view = memoryview(buf)
-            while True:
-                n = reader.readinto(view)
-                if not n:
-                    break
-                emit(view[:n])
+            W.pump(reader, emit)
             self.stats.literal_bytes += reader.size
         else:
             job: Any = (_parallel.ParallelDeltaJob(sig, self._threads)

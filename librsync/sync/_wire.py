@@ -95,6 +95,17 @@ CHUNK_SIZE = 256 * 1024
 LIST_PART = 64 * 1024
 
 
+def pump(reader: Any, sink: Any) -> None:
+    """Everything ``reader`` gives (``readinto``), in CHUNK_SIZE pieces, to
+    ``sink`` (one buffer reused: each piece is a view of it)."""
+    view = memoryview(bytearray(CHUNK_SIZE))
+    while True:
+        n = reader.readinto(view)
+        if not n:
+            return
+        sink(view[:n])
+
+
 def corrupt(message: str) -> CorruptDataError:
     return CorruptDataError(RS_CORRUPT, message)
 
