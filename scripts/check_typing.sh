@@ -51,8 +51,10 @@ assert importlib.util.find_spec("librsync._rsync").origin.endswith(
     tuple(importlib.machinery.EXTENSION_SUFFIXES)), "librsync._rsync is not compiled"
 EOF
 )" || fail "librsync does not import (run 'pip install .' first)"
+# The checkout's own librsync/ (an in-place build), not an installed copy,
+# which may well live under the checkout (the README's .venv).
 case "$pkg/" in
-    "$root"/*) fail "imported librsync from the checkout ($pkg), not an installed copy" ;;
+    "$root"/librsync/) fail "imported librsync from the checkout ($pkg), not an installed copy" ;;
 esac
 for f in py.typed __init__.pyi _api.pyi _iter.pyi _rsync.pyi; do
     [[ -f "$pkg/$f" ]] || fail "$f is not installed in $pkg (package-data / MANIFEST.in)"
