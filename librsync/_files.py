@@ -196,6 +196,55 @@ def check_writer(f: object, what: str) -> None:
         )
 
 
+#: Inputs up to this size that a file object of a known kind holds are read
+#: whole into bytes: the driver would otherwise read them through a buffer
+#: of this size (bench/PROFILE.md, per-call costs by input kind).
+SMALL_INPUT = 1 << 20
+
+#: Readers whose remaining size seek/tell tell exactly and whose read()
+#: returns everything up to the end: the in-memory files (the default
+#: outputs are SpooledTemporaryFiles) and the files open() returns.  Others
+#: (sockets, pipes, wrappers) are read through the driver's buffer as before.
+_SIZED_READERS = frozenset({io.BytesIO, tempfile.SpooledTemporaryFile, io.BufferedReader,
+                            io.BufferedRandom, io.FileIO})
+
+
+def _small_rest(f: Any) -> bytes | None:
+    """What is left to read in ``f`` as bytes (``f`` then at its end, as the
+    driver would leave it), if that is at most SMALL_INPUT bytes and ``f`` is
+    seekable; else None, with ``f`` where it was."""
+    try:
+        if type(f) is not io.BytesIO and not f.seekable():
+            return None  # a pipe: its size is unknown (and tell() fails)
+        here = f.tell()
+        end = f.seek(0, os.SEEK_END)
+        f.seek(here)
+    except (AttributeError, OSError, ValueError):
+        return None  # closed, or not seekable after all: the driver reports it
+    if end - here > SMALL_INPUT:
+        return None
+    data = f.read()
+    return data if type(data) is bytes else None
+
+
+def _small_whole(f: Any) -> bytes | None:
+    """All of ``f``'s content as bytes if it is at most SMALL_INPUT bytes,
+    else None; ``f``'s position is kept either way."""
+    try:
+        here = f.tell()
+        end = f.seek(0, os.SEEK_END)
+        try:
+            if end > SMALL_INPUT:
+                return None
+            f.seek(0)
+            data = f.read()
+        finally:
+            f.seek(here)
+    except (AttributeError, OSError, ValueError):
+        return None  # closed: check_reader and the job report it as before
+    return data if type(data) is bytes else None
+
+
 class open_source:
     """``with open_source(obj, what) as src``: ``src`` is the data itself
     (``bytes``/``bytearray``), a memoryview (other bytes-like input) or a
@@ -212,9 +261,16 @@ class open_source:
     __slots__ = ("_value", "_close")
 
     def __init__(self, obj: object, what: str) -> None:
-        if type(obj) is bytes or type(obj) is bytearray:
+        kind = type(obj)
+        if kind is bytes or kind is bytearray:
             self._value: Source = obj  # the driver reads it by pointer
             self._close: Callable[[], None] | None = None
+        elif kind in _SIZED_READERS:
+            # Binary readers by their type (check_reader would pass them);
+            # first, as the usual file objects of small calls.
+            small = _small_rest(obj)
+            self._value = obj if small is None else small
+            self._close = None
         elif is_path(obj):
             f = open(obj, "rb", buffering=0)  # type: ignore[call-overload]
             self._value, self._close = f, f.close
@@ -260,6 +316,13 @@ def open_basis(obj: object, what: str) -> tuple[Any, int, bool]:
     to close when it ends."""
     if type(obj) is bytes or type(obj) is bytearray:
         return obj, -1, False  # the common case for many small patches
+    if type(obj) is io.BytesIO or type(obj) is tempfile.SpooledTemporaryFile:
+        # In-memory files (the default outputs): a small one is taken whole,
+        # as bytes, so the job reads it by pointer and sizes its output to
+        # it instead of using a 1 MiB buffer.
+        whole = _small_whole(obj)
+        if whole is not None:
+            return whole, -1, False
     if is_path(obj):
         f = open(obj, "rb")  # type: ignore[call-overload]
         fd = regular_fd(f)

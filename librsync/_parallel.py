@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import concurrent.futures
 import threading
 import time
-from typing import Any, Callable, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Iterator, List, Optional, Tuple
+
+if TYPE_CHECKING:
+    import concurrent.futures
 
 from . import _format, _rsync
 from ._format import COPY as _COPY
@@ -169,6 +171,8 @@ def _ordered_map(fn: Callable[[memoryview], Any], pieces: Iterator[memoryview], 
                  consume: Callable[[memoryview, Any], None]) -> None:
     """Run ``fn`` over pieces in ``threads`` workers; ``consume(piece,
     result)`` in input order, keeping at most threads + 1 pieces alive."""
+    import concurrent.futures  # here: ~1.5 ms that threads=1 callers never need
+
     with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="librsync") as pool:
         pending: collections.deque = collections.deque()
         try:
@@ -297,6 +301,8 @@ class ParallelSignatureJob:
                 piece = bytes(self._buf[:self._segment])
                 del self._buf[:self._segment]
                 if self._pool is None:
+                    import concurrent.futures
+
                     self._pool = concurrent.futures.ThreadPoolExecutor(
                         self.threads, thread_name_prefix="librsync")
                 self._pending.append(self._pool.submit(self._body, piece))
