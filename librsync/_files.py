@@ -18,7 +18,7 @@ import io
 import os
 import re
 import stat
-import tempfile
+import sys
 from typing import Any, Callable, Iterator, Union
 
 __all__ = [
@@ -205,8 +205,26 @@ SMALL_INPUT = 1 << 20
 #: returns everything up to the end: the in-memory files (the default
 #: outputs are SpooledTemporaryFiles) and the files open() returns.  Others
 #: (sockets, pipes, wrappers) are read through the driver's buffer as before.
-_SIZED_READERS = frozenset({io.BytesIO, tempfile.SpooledTemporaryFile, io.BufferedReader,
-                            io.BufferedRandom, io.FileIO})
+_SIZED_READERS = frozenset({io.BytesIO, io.BufferedReader, io.BufferedRandom, io.FileIO})
+
+
+class _NotLoaded:
+    """Stands for SpooledTemporaryFile before ``tempfile`` is imported: no
+    object can be one then."""
+
+
+def _spooled_type() -> type:
+    """tempfile.SpooledTemporaryFile if ``tempfile`` is loaded.  Not imported
+    here: it costs ~5 ms of start-up (shutil, random) that calls with
+    bytes, file or path outputs never need."""
+    module = sys.modules.get("tempfile")
+    return getattr(module, "SpooledTemporaryFile", _NotLoaded)
+
+
+def _new_spooled() -> Any:
+    import tempfile
+
+    return tempfile.SpooledTemporaryFile(max_size=MAX_SPOOL, mode="w+b")
 
 
 def _small_rest(f: Any) -> bytes | None:
@@ -265,7 +283,7 @@ class open_source:
         if kind is bytes or kind is bytearray:
             self._value: Source = obj  # the driver reads it by pointer
             self._close: Callable[[], None] | None = None
-        elif kind in _SIZED_READERS:
+        elif kind in _SIZED_READERS or kind is _spooled_type():
             # Binary readers by their type (check_reader would pass them);
             # first, as the usual file objects of small calls.
             small = _small_rest(obj)
@@ -297,7 +315,7 @@ def regular_fd(f: Any) -> int | None:
     """The descriptor of the regular file behind ``f``, or None (pipes,
     sockets, in-memory files, and spooled files, whose ``fileno()`` would
     force them onto disk)."""
-    if isinstance(f, tempfile.SpooledTemporaryFile):
+    if isinstance(f, _spooled_type()):
         return None
     try:
         fd = f.fileno()
@@ -316,7 +334,7 @@ def open_basis(obj: object, what: str) -> tuple[Any, int, bool]:
     to close when it ends."""
     if type(obj) is bytes or type(obj) is bytearray:
         return obj, -1, False  # the common case for many small patches
-    if type(obj) is io.BytesIO or type(obj) is tempfile.SpooledTemporaryFile:
+    if type(obj) is io.BytesIO or type(obj) is _spooled_type():
         # In-memory files (the default outputs): a small one is taken whole,
         # as bytes, so the job reads it by pointer and sizes its output to
         # it instead of using a 1 MiB buffer.
@@ -359,7 +377,7 @@ def source_size(src: Source) -> int:
         fd = src.fileno()
     except (AttributeError, OSError, ValueError):
         fd = None
-    if isinstance(src, tempfile.SpooledTemporaryFile):
+    if isinstance(src, _spooled_type()):
         fd = None  # fileno() would force a spooled file onto disk
     if fd is not None:
         try:
@@ -843,7 +861,7 @@ class open_sink:
             return
         if obj is None:
             self._kind = 0
-            self._file = tempfile.SpooledTemporaryFile(max_size=MAX_SPOOL, mode="w+b")
+            self._file = _new_spooled()
             self.result = self._file
             # In memory a BytesIO, on disk a buffered file: both write all.
             self.write = self._file.write

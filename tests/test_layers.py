@@ -197,8 +197,22 @@ def test_import_librsync_loads_no_module_a_small_call_does_not_need():
                  "print(sorted(set(sys.modules) - before))")
     lines = out.splitlines()
     first, later = set(ast.literal_eval(lines[0])), set(ast.literal_eval(lines[1]))
-    assert not {"logging", "concurrent.futures"} & first
+    assert not {"logging", "concurrent.futures", "tempfile"} & first
     assert "concurrent.futures" in later
+
+
+def test_default_output_imports_tempfile_when_first_needed():
+    out = _fresh("import sys\n"
+                 "before = set(sys.modules)\n"
+                 "import librsync\n"
+                 "print('tempfile' in set(sys.modules) - before)\n"
+                 "f = librsync.signature(b'x' * 5000)\n"
+                 "import tempfile\n"
+                 "print(type(f) is tempfile.SpooledTemporaryFile, len(f.read()))\n"
+                 "print(librsync.delta(b'x' * 5000, f.seek(0) or f).read()[:4].hex())")
+    lines = out.splitlines()
+    assert lines[0] == "False" and lines[1].startswith("True ")
+    assert lines[2] == "72730236"  # rs_delta magic: the output was usable
 
 
 def test_aio_mirrors_the_synchronous_api():
