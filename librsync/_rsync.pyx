@@ -52,8 +52,8 @@ from libc.string cimport memcpy, memmove
 
 cimport librsync._librsync as C
 
+import _thread  # threading.local is _thread._local; threading costs ~2 ms to import
 import os
-import threading
 import time
 
 from librsync.exceptions import LimitExceededError, error_for_code
@@ -289,7 +289,7 @@ cdef dict _PY_LEVELS = {
 cdef int _user_level = C.RS_LOG_INFO
 # Error lines logged by librsync in this thread since the current job call
 # began; the trace hook runs in the thread that called rs_job_iter.
-_errors = threading.local()
+_errors = _thread._local()
 
 
 cdef void _trace_hook(C.rs_loglevel level, const char *msg) noexcept with gil:
