@@ -10,12 +10,18 @@ Modes: ``none`` (bytes in, default outputs, read back and dropped, as
 ``signature(data).read()``), ``close`` (the same, each result closed),
 ``bio`` (io.BytesIO outputs), ``driver`` (the ``_rsync`` jobs alone: the
 floor under the facade), ``pyrsync`` (python-rsync 0.1.1, BytesIO in and
-out).  Instruction counts come from two runs (200 and 1,200 triples) whose
+out).  ``--modes kinds`` gives one row per input kind instead, each step
+passed what the previous one returned: ``bytes`` (the ``none`` mode),
+``in-bio`` (every input and output a BytesIO), ``in-spooled`` (the default
+spooled outputs passed on), ``in-file`` (the old and new files open from
+disk, the basis too), ``all-file`` (also the signature, delta and output in
+real files, emptied for each triple), beside ``pyrsync``.  Instruction
+counts come from two runs (200 and 1,200 triples) whose
 difference, less the same difference for a run that only builds the
 inputs, is divided by 1,000: start-up and imports cancel out.  Set
-LIBRSYNC_BLAKE2B (e.g. ``avx``) to compare builds or runs: the BLAKE2b
-build timed at import may differ between processes, most of all under
-valgrind.
+LIBRSYNC_BLAKE2B (e.g. ``avx``) to compare builds: the BLAKE2b build is
+chosen by CPU features (before 2026-12-08 it was timed at import and could
+differ between processes, most of all under valgrind).
 """
 
 from __future__ import annotations
@@ -156,13 +162,16 @@ def _real_files(olds, news):
 
 def callgrind(modes, small=200, large=1200):
     py = os.path.realpath(sys.executable)  # not a pyenv shim: valgrind would trace the shell
+    # The real interpreter does not know a virtualenv's site-packages: pass
+    # this process's path on, so the child imports the same librsync.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
 
     def ir(mode, n):
         with tempfile.TemporaryDirectory() as d:
             r = subprocess.run(["valgrind", "--tool=callgrind",
                                 f"--callgrind-out-file={d}/cg.out", py,
                                 os.path.abspath(__file__), "--child", mode, str(n)],
-                               capture_output=True, text=True)
+                               capture_output=True, text=True, env=env)
         m = re.search(r"Collected : (\d+)", r.stderr)
         if r.returncode or not m:
             raise SystemExit(f"valgrind failed for {mode}: {r.stderr[-500:]}")
