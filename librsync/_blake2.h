@@ -11,13 +11,13 @@
  *                         LRS_BLAKE2_X86 is defined by setup.py there)
  *
  * libb2's own dispatcher trusts cpuid and picks the newest instruction set,
- * but which build is fastest depends on the core: on one AMD EPYC we
- * measured the portable C at 2.1x libb2's AVX code, on another AVX at 1.2x
- * the portable C (bench/PROFILE.md).  So _rsync.pyx times the portable
- * build against the newest SIMD build the CPU supports, once, at import,
- * and selects the SIMD one unless the portable one is clearly (15 %)
- * faster (lrs_blake2b_select); cpuid only decides which builds may run.
- * All builds produce identical digests; the import also checks that.
+ * but which build is fastest depends on the core: on one AMD EPYC (with
+ * AVX-512) we measured the portable C at 2.1x libb2's AVX code, on another
+ * (Zen 3, no AVX-512) AVX at 1.2-1.3x the portable C (bench/PROFILE.md,
+ * bench/RESULTS.md).  The choice is made from cpuid alone
+ * (lrs_blake2b_preferred), never by timing at import: timing cost ~2 ms of
+ * every process's start and flipped between builds on a busy machine.
+ * All builds produce identical digests; the import checks that.
  */
 #ifndef LIBRSYNC_PY_BLAKE2_H
 #define LIBRSYNC_PY_BLAKE2_H
@@ -112,6 +112,24 @@ static int lrs_blake2b_digest(int i, const uint8_t *in, size_t len, uint8_t out[
     if (impl->init(&S, 32) < 0 || impl->update(&S, in, len) < 0
         || impl->final(&S, out, 32) < 0)
         return -1;
+    return 0;
+}
+
+/* The build cpuid says to use: the newest SIMD build the CPU runs, except
+ * on AMD cores with AVX-512 (Zen 4 and later), whose scalar 64-bit units ran
+ * the portable C at 2.1x libb2's 128-bit AVX code (the one such measurement
+ * we have, bench/PROFILE.md); elsewhere libb2's own choice. */
+static int lrs_blake2b_preferred(void)
+{
+    int i;
+#ifdef LRS_BLAKE2_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_is("amd") && __builtin_cpu_supports("avx512f"))
+        return 0;
+#endif
+    for (i = LRS_B2_COUNT - 1; i > 0; i--)
+        if (lrs_blake2b_supported(i))
+            return i;
     return 0;
 }
 

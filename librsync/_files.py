@@ -16,10 +16,11 @@ import contextlib
 import errno
 import io
 import os
-import re
 import stat
-import tempfile
-from typing import Any, Callable, Iterator, Union
+import sys
+TYPE_CHECKING = False  # mypy takes it as True; typing costs ~3 ms of start-up
+if TYPE_CHECKING:  # annotations only
+    from typing import Any, Callable, Iterator
 
 __all__ = [
     "MAX_SPOOL",
@@ -41,7 +42,6 @@ __all__ = [
 #: Same value as the old python-librsync wrapper.
 MAX_SPOOL = 1024**2 * 5
 
-Source = Union[memoryview, Any]
 
 
 def is_path(obj: object) -> bool:
@@ -196,6 +196,73 @@ def check_writer(f: object, what: str) -> None:
         )
 
 
+#: Inputs up to this size that a file object of a known kind holds are read
+#: whole into bytes: the driver would otherwise read them through a buffer
+#: of this size (bench/PROFILE.md, per-call costs by input kind).
+SMALL_INPUT = 1 << 20
+
+#: Readers whose remaining size seek/tell tell exactly and whose read()
+#: returns everything up to the end: the in-memory files (the default
+#: outputs are SpooledTemporaryFiles) and the files open() returns.  Others
+#: (sockets, pipes, wrappers) are read through the driver's buffer as before.
+_SIZED_READERS = frozenset({io.BytesIO, io.BufferedReader, io.BufferedRandom, io.FileIO})
+
+
+class _NotLoaded:
+    """Stands for SpooledTemporaryFile before ``tempfile`` is imported: no
+    object can be one then."""
+
+
+def _spooled_type() -> type:
+    """tempfile.SpooledTemporaryFile if ``tempfile`` is loaded.  Not imported
+    here: it costs ~5 ms of start-up (shutil, random) that calls with
+    bytes, file or path outputs never need."""
+    module = sys.modules.get("tempfile")
+    return getattr(module, "SpooledTemporaryFile", _NotLoaded)
+
+
+def _new_spooled() -> Any:
+    import tempfile
+
+    return tempfile.SpooledTemporaryFile(max_size=MAX_SPOOL, mode="w+b")
+
+
+def _small_rest(f: Any) -> bytes | None:
+    """What is left to read in ``f`` as bytes (``f`` then at its end, as the
+    driver would leave it), if that is at most SMALL_INPUT bytes and ``f`` is
+    seekable; else None, with ``f`` where it was."""
+    try:
+        if type(f) is not io.BytesIO and not f.seekable():
+            return None  # a pipe: its size is unknown (and tell() fails)
+        here = f.tell()
+        end = f.seek(0, os.SEEK_END)
+        f.seek(here)
+    except (AttributeError, OSError, ValueError):
+        return None  # closed, or not seekable after all: the driver reports it
+    if end - here > SMALL_INPUT:
+        return None
+    data = f.read()
+    return data if type(data) is bytes else None
+
+
+def _small_whole(f: Any) -> bytes | None:
+    """All of ``f``'s content as bytes if it is at most SMALL_INPUT bytes,
+    else None; ``f``'s position is kept either way."""
+    try:
+        here = f.tell()
+        end = f.seek(0, os.SEEK_END)
+        try:
+            if end > SMALL_INPUT:
+                return None
+            f.seek(0)
+            data = f.read()
+        finally:
+            f.seek(here)
+    except (AttributeError, OSError, ValueError):
+        return None  # closed: check_reader and the job report it as before
+    return data if type(data) is bytes else None
+
+
 class open_source:
     """``with open_source(obj, what) as src``: ``src`` is the data itself
     (``bytes``/``bytearray``), a memoryview (other bytes-like input) or a
@@ -212,9 +279,16 @@ class open_source:
     __slots__ = ("_value", "_close")
 
     def __init__(self, obj: object, what: str) -> None:
-        if type(obj) is bytes or type(obj) is bytearray:
-            self._value: Source = obj  # the driver reads it by pointer
+        kind = type(obj)
+        if kind is bytes or kind is bytearray:
+            self._value: Any = obj  # the driver reads it by pointer
             self._close: Callable[[], None] | None = None
+        elif kind in _SIZED_READERS or kind is _spooled_type():
+            # Binary readers by their type (check_reader would pass them);
+            # first, as the usual file objects of small calls.
+            small = _small_rest(obj)
+            self._value = obj if small is None else small
+            self._close = None
         elif is_path(obj):
             f = open(obj, "rb", buffering=0)  # type: ignore[call-overload]
             self._value, self._close = f, f.close
@@ -229,7 +303,7 @@ class open_source:
                 check_reader(obj, what, _SOURCE_KINDS)
                 self._value, self._close = obj, None
 
-    def __enter__(self) -> Source:
+    def __enter__(self) -> Any:
         return self._value
 
     def __exit__(self, *exc: object) -> None:
@@ -241,7 +315,7 @@ def regular_fd(f: Any) -> int | None:
     """The descriptor of the regular file behind ``f``, or None (pipes,
     sockets, in-memory files, and spooled files, whose ``fileno()`` would
     force them onto disk)."""
-    if isinstance(f, tempfile.SpooledTemporaryFile):
+    if isinstance(f, _spooled_type()):
         return None
     try:
         fd = f.fileno()
@@ -260,6 +334,13 @@ def open_basis(obj: object, what: str) -> tuple[Any, int, bool]:
     to close when it ends."""
     if type(obj) is bytes or type(obj) is bytearray:
         return obj, -1, False  # the common case for many small patches
+    if type(obj) is io.BytesIO or type(obj) is _spooled_type():
+        # In-memory files (the default outputs): a small one is taken whole,
+        # as bytes, so the job reads it by pointer and sizes its output to
+        # it instead of using a 1 MiB buffer.
+        whole = _small_whole(obj)
+        if whole is not None:
+            return whole, -1, False
     if is_path(obj):
         f = open(obj, "rb")  # type: ignore[call-overload]
         fd = regular_fd(f)
@@ -284,7 +365,7 @@ def open_basis(obj: object, what: str) -> tuple[Any, int, bool]:
     return obj, fd, False
 
 
-def source_size(src: Source) -> int:
+def source_size(src: Any) -> int:
     """Bytes left to read from ``src``, or -1 when that cannot be known (pipes,
     sockets, unseekable streams).  Used only to pick signature defaults, as
     rdiff does with the file size."""
@@ -296,7 +377,7 @@ def source_size(src: Source) -> int:
         fd = src.fileno()
     except (AttributeError, OSError, ValueError):
         fd = None
-    if isinstance(src, tempfile.SpooledTemporaryFile):
+    if isinstance(src, _spooled_type()):
         fd = None  # fileno() would force a spooled file onto disk
     if fd is not None:
         try:
@@ -354,7 +435,7 @@ except ImportError:  # Windows: an open file cannot be deleted, which locks it
 #: writing to descriptor 1 (its offset, its O_APPEND), not reopening what it
 #: points at (at offset 0 for a file; impossible for a socket).
 _STD_NAMES = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
-_FD_NAME = re.compile(r"/(?:dev/fd|proc/self/fd|proc/thread-self/fd|proc/(\d+)/fd)/(\d+)\Z")
+_FD_NAME = r"/(?:dev/fd|proc/self/fd|proc/thread-self/fd|proc/(\d+)/fd)/(\d+)\Z"
 
 
 def _own_fd(path: str | bytes) -> int | None:
@@ -364,7 +445,9 @@ def _own_fd(path: str | bytes) -> int | None:
     text = _abs_text(path)
     fd = _STD_NAMES.get(text)
     if fd is None:
-        m = _FD_NAME.match(text)
+        import re  # here: ~4 ms of start-up for the rare /dev/fd/N output
+
+        m = re.match(_FD_NAME, text)
         if m is None or (m.group(1) is not None and int(m.group(1)) != os.getpid()):
             return None
         fd = int(m.group(2))
@@ -780,7 +863,7 @@ class open_sink:
             return
         if obj is None:
             self._kind = 0
-            self._file = tempfile.SpooledTemporaryFile(max_size=MAX_SPOOL, mode="w+b")
+            self._file = _new_spooled()
             self.result = self._file
             # In memory a BytesIO, on disk a buffered file: both write all.
             self.write = self._file.write
@@ -835,7 +918,7 @@ class open_sink:
     def __enter__(self) -> "open_sink":
         return self
 
-    def run(self, job: Any, source: Source, stats: Callable[[Any], object] | None) -> Any:
+    def run(self, job: Any, source: Any, stats: Callable[[Any], object] | None) -> Any:
         """``job.run(source, self.write)``, then ``stats(job.stats)`` if given,
         committed or aborted as ``with`` would: the one-shot functions' whole
         output step in one call (a 4 KiB signature takes about 10 us, so the

@@ -52,9 +52,8 @@ from libc.string cimport memcpy, memmove
 
 cimport librsync._librsync as C
 
-import logging
+import _thread  # threading.local is _thread._local; threading costs ~2 ms to import
 import os
-import threading
 import time
 
 from librsync.exceptions import LimitExceededError, error_for_code
@@ -260,23 +259,37 @@ MAGIC_NAMES = {
 # Logging: librsync's trace hook -> the "librsync" logger
 # ---------------------------------------------------------------------------
 
-logger = logging.getLogger("librsync")
-# A library must not print on its own: without this, Python's last-resort
-# handler would write librsync's ERROR lines to stderr.
-logger.addHandler(logging.NullHandler())
+# The "librsync" logger, made when librsync first has a line to log:
+# ``logging`` costs ~6 ms to import and most processes never log a line.
+cdef object _logger = None
 
+
+cdef object _get_logger():
+    global _logger
+    if _logger is None:
+        import logging
+        logger = logging.getLogger("librsync")
+        # A library must not print on its own: without this, Python's
+        # last-resort handler would write librsync's ERROR lines to stderr.
+        logger.addHandler(logging.NullHandler())
+        _logger = logger
+    return _logger
+
+
+# logging's level numbers (CRITICAL, ERROR, WARNING, INFO, DEBUG), fixed by
+# its documentation, so that mapping them needs no import.
 cdef dict _PY_LEVELS = {
-    C.RS_LOG_EMERG: logging.CRITICAL, C.RS_LOG_ALERT: logging.CRITICAL,
-    C.RS_LOG_CRIT: logging.CRITICAL, C.RS_LOG_ERR: logging.ERROR,
-    C.RS_LOG_WARNING: logging.WARNING, C.RS_LOG_NOTICE: logging.INFO,
-    C.RS_LOG_INFO: logging.INFO, C.RS_LOG_DEBUG: logging.DEBUG,
+    C.RS_LOG_EMERG: 50, C.RS_LOG_ALERT: 50,
+    C.RS_LOG_CRIT: 50, C.RS_LOG_ERR: 40,
+    C.RS_LOG_WARNING: 30, C.RS_LOG_NOTICE: 20,
+    C.RS_LOG_INFO: 20, C.RS_LOG_DEBUG: 10,
 }
 # What debug() asked for.  librsync's own level is kept at least at RS_LOG_ERR
 # so error details always reach us for exception messages.
 cdef int _user_level = C.RS_LOG_INFO
 # Error lines logged by librsync in this thread since the current job call
 # began; the trace hook runs in the thread that called rs_job_iter.
-_errors = threading.local()
+_errors = _thread._local()
 
 
 cdef void _trace_hook(C.rs_loglevel level, const char *msg) noexcept with gil:
@@ -284,7 +297,7 @@ cdef void _trace_hook(C.rs_loglevel level, const char *msg) noexcept with gil:
         text = msg.decode("utf-8", "replace").rstrip("\n")
         if text.startswith("librsync: "):
             text = text[10:]
-        py_level = _PY_LEVELS.get(level, logging.DEBUG)
+        py_level = _PY_LEVELS.get(level, 10)
         if <int>level <= <int>C.RS_LOG_ERR:
             pending = getattr(_errors, "lines", None)
             if pending is not None:
@@ -293,9 +306,9 @@ cdef void _trace_hook(C.rs_loglevel level, const char *msg) noexcept with gil:
                 # The error reaches the caller as an exception carrying
                 # this text; logging it as an ERROR too would report one
                 # failure twice (and alarm those who handle it).
-                py_level = logging.DEBUG
+                py_level = 10
         if <int>level <= _user_level:
-            logger.log(py_level, "%s", text)
+            _get_logger().log(py_level, "%s", text)
     except BaseException:
         pass  # never unwind into C; a lost log line is the lesser harm
 
@@ -333,6 +346,7 @@ cdef extern from "_blake2.h" nogil:
                            unsigned char *out)
     int lrs_blake2b_select(int i)
     int lrs_blake2b_selected()
+    int lrs_blake2b_preferred()
 
 
 def blake2b_implementations():
@@ -345,9 +359,10 @@ def blake2b_implementations():
 
 def blake2b_implementation():
     """The BLAKE2b build that librsync's strong sums use in this process:
-    the newest SIMD build of :func:`blake2b_implementations` unless the
-    portable ``"ref"`` build timed clearly faster at import (or the one named
-    by the ``LIBRSYNC_BLAKE2B`` environment variable).  Every build gives the
+    the newest SIMD build of :func:`blake2b_implementations`, or the portable
+    ``"ref"`` build on CPUs where it is known to be faster (chosen from the
+    CPU's features, not timed), or the one named by the ``LIBRSYNC_BLAKE2B``
+    environment variable.  Every build gives the
     same digests."""
     return lrs_blake2b_name(lrs_blake2b_selected()).decode()
 
@@ -379,15 +394,6 @@ def _use_blake2b(str name not None):
     lrs_blake2b_select(_blake2b_index(name))
 
 
-cdef double _time_digest(int i, const unsigned char *p, size_t n) noexcept:
-    cdef unsigned char out[32]
-    cdef double t = _perf_counter()
-    with nogil:
-        lrs_blake2b_digest(i, p, n, out)
-        lrs_blake2b_digest(i, p, n, out)
-    return _perf_counter() - t
-
-
 def _use_forced(str variable, use):
     """Apply the choice the environment variable names, if any: True when
     it was applied, False when unset or refused (with a warning, so a typo
@@ -405,37 +411,22 @@ def _use_forced(str variable, use):
 
 
 def _select_blake2b():
-    """Pick the portable build or the newest SIMD build this CPU supports,
-    whichever is clearly faster (see _blake2.h for why cpuid alone cannot
-    say).  The older SIMD builds are the same code with fewer instructions
-    available, so they are not timed: two candidates get more rounds from
-    the same ~2 ms (32 KiB hashed twice per build per round, 15 interleaved
-    rounds, best round kept)."""
+    """Use the build cpuid prefers (lrs_blake2b_preferred in _blake2.h) or
+    the one LIBRSYNC_BLAKE2B names.  Nothing is timed: every process pays
+    for its import, and timings on a busy machine flip between builds."""
     if _use_forced("LIBRSYNC_BLAKE2B", _use_blake2b):
         return
-    cdef bytes sample = bytes(range(256)) * 128
-    cdef const unsigned char *p = sample
-    cdef size_t n = len(sample)
-    names = blake2b_implementations()
-    if len(names) == 1:
-        return
-    newest = names[len(names) - 1]  # no wraparound in this module
-    # A build whose digest differs is never used (it cannot happen with
-    # libb2's tested code, but a miscompiled one must not corrupt sums).
-    if _blake2b_digest(newest, sample) != _blake2b_digest("ref", sample):
-        _use_blake2b("ref")
-        return
-    cdef int portable = _blake2b_index("ref"), simd = _blake2b_index(newest)
-    best = {portable: float("inf"), simd: float("inf")}
-    for _ in range(15):
-        for i in (portable, simd):
-            best[i] = min(best[i], _time_digest(i, p, n))
-    # The SIMD build unless the portable one is clearly faster.  Within
-    # noise either is right, but timings on a busy machine flip between
-    # them (same CPU, 1.2x apart in steady state), and the SIMD build is
-    # what libb2, and so rdiff, use.  Where the portable build wins it wins
-    # by far (2.1x on the CPU in bench/PROFILE.md), well past this margin.
-    lrs_blake2b_select(portable if best[portable] * 1.15 < best[simd] else simd)
+    cdef int preferred = lrs_blake2b_preferred()
+    cdef bytes sample
+    if preferred != 0:
+        # A build whose digest differs is never used (it cannot happen with
+        # libb2's tested code, but a miscompiled one must not corrupt sums).
+        # 4 KiB: 32 compressions, every code path of the build.
+        sample = bytes(range(256)) * 16
+        name = lrs_blake2b_name(preferred).decode()
+        if _blake2b_digest(name, sample) != _blake2b_digest("ref", sample):
+            preferred = 0
+    lrs_blake2b_select(preferred)
 
 
 _select_blake2b()
@@ -1889,6 +1880,12 @@ cdef class PatchJob(_Job):
         # each basis byte once (the usual case); unknown for file bases.
         if self._basis.kind == BASIS_MEMORY:
             return input_len + <size_t>self._basis.size
+        if self._basis.kind == BASIS_FD:
+            # One fstat beats a 1 MiB buffer for a small file's patch.
+            try:
+                return input_len + <size_t>os.fstat(self._basis.fd).st_size
+            except (OSError, OverflowError, ValueError):
+                return 0
         return 0
 
     cdef C.rs_result _read_basis(self, C.rs_long_t pos, size_t *len, char *buf) except? C.RS_IO_ERROR:

@@ -106,7 +106,45 @@ def test_environment_forces_a_build(build):
     assert _child_selection(build) == (build, "")
 
 
-def test_environment_with_a_bad_name_warns_and_times(tmp_path):
+def test_environment_with_a_bad_name_warns_and_uses_the_cpus_choice(tmp_path):
     chosen, err = _child_selection("no-such-build")
     assert chosen in BUILDS
     assert "RuntimeWarning" in err and "LIBRSYNC_BLAKE2B ignored" in err
+
+
+# What importing librsync may read the clock for: nothing.  The BLAKE2b build
+# is chosen from the CPU's features; a choice by timing (as before) cost every
+# process ~2 ms of its start and varied with the machine's load.
+_COUNT_CLOCK = """
+import time
+calls = []
+for name in ("perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns",
+             "process_time", "thread_time", "time"):
+    def counted(_real=getattr(time, name), _name=name):
+        calls.append(_name)
+        return _real()
+    setattr(time, name, counted)
+import librsync
+print(librsync.blake2b_implementation(), len(calls))
+"""
+
+
+def _child_import_clock_reads():
+    env = child_env()
+    env.pop("LIBRSYNC_BLAKE2B", None)
+    proc = subprocess.run([sys.executable, "-c", _COUNT_CLOCK], cwd=CHILD_CWD, env=env,
+                          capture_output=True, text=True, check=True, timeout=60)
+    chosen, reads = proc.stdout.split()
+    return chosen, int(reads)
+
+
+def test_import_reads_no_clock_to_choose_a_build():
+    chosen, reads = _child_import_clock_reads()
+    assert reads == 0
+    assert chosen in BUILDS
+
+
+def test_choice_is_the_same_in_every_process():
+    # By CPU features, so the same in every process (timings differed
+    # between processes on a busy machine).
+    assert len({_child_import_clock_reads()[0] for _ in range(3)}) == 1

@@ -182,6 +182,39 @@ def test_import_librsync_does_not_load_asyncio():
     assert lines[1:] == ["False", "librsync.aio True"]
 
 
+def test_import_librsync_loads_no_module_a_small_call_does_not_need():
+    # Start-up is paid by every CLI call and worker process: logging (~6 ms,
+    # for librsync's rare log lines) and concurrent.futures (~1.5 ms, for
+    # threads=N) are imported when first used.  Modules the interpreter's
+    # own start already loaded (site may) are not librsync's cost.
+    out = _fresh("import sys\n"
+                 "before = set(sys.modules)\n"
+                 "import librsync\n"
+                 "librsync.patch(b'old', librsync.delta(b'new', librsync.signature(b'old')))\n"
+                 "print(sorted(set(sys.modules) - before))\n"
+                 "librsync.debug(7)\n"
+                 "librsync.signature(b'x' * 100_000, threads=2)\n"
+                 "print(sorted(set(sys.modules) - before))")
+    lines = out.splitlines()
+    first, later = set(ast.literal_eval(lines[0])), set(ast.literal_eval(lines[1]))
+    assert not {"logging", "concurrent.futures", "tempfile"} & first
+    assert "concurrent.futures" in later
+
+
+def test_default_output_imports_tempfile_when_first_needed():
+    out = _fresh("import sys\n"
+                 "before = set(sys.modules)\n"
+                 "import librsync\n"
+                 "print('tempfile' in set(sys.modules) - before)\n"
+                 "f = librsync.signature(b'x' * 5000)\n"
+                 "import tempfile\n"
+                 "print(type(f) is tempfile.SpooledTemporaryFile, len(f.read()))\n"
+                 "print(librsync.delta(b'x' * 5000, f.seek(0) or f).read()[:4].hex())")
+    lines = out.splitlines()
+    assert lines[0] == "False" and lines[1].startswith("True ")
+    assert lines[2] == "72730236"  # rs_delta magic: the output was usable
+
+
 def test_aio_mirrors_the_synchronous_api():
     # Each name in librsync.aio is the asynchronous form of the function of
     # the same name in librsync, and documented.

@@ -108,3 +108,75 @@ def test_patch_path_output_from_bytes(tmp_path):
     dest = tmp_path / "new"
     assert librsync.patch(OLD, _delta(), str(dest)) == str(dest)
     assert dest.read_bytes() == NEW
+
+
+# --- file-object inputs: small inputs are read whole, not through 1 MiB -------------
+#
+# A file object of a known kind (BytesIO, the spooled files the functions
+# return, a file open()ed from disk) holding a small input is read into bytes
+# and takes the in-memory path: no buffer larger than the input.  Measured
+# with tracemalloc (the driver's buffers are Python bytearrays).
+
+import tracemalloc
+
+
+def _peak(fn):
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _triple_passing_files_on(old, new, make):
+    with librsync.signature(make(old)) as s, librsync.delta(make(new), s) as d, \
+            librsync.patch(make(old), d) as p:
+        return p.read()
+
+
+@pytest.mark.parametrize("kind", ["bytesio", "spooled", "file"])
+def test_small_file_object_inputs_allocate_no_large_buffer(kind, tmp_path):
+    def make(data, n=[0]):
+        if kind == "bytesio":
+            return io.BytesIO(data)
+        if kind == "spooled":
+            f = tempfile.SpooledTemporaryFile()
+            f.write(data)
+            f.seek(0)
+            return f
+        n[0] += 1
+        path = tmp_path / f"in{n[0]}"
+        path.write_bytes(data)
+        return open(path, "rb")
+
+    assert _triple_passing_files_on(OLD, NEW, make) == NEW  # warm: imports, caches
+    peak = _peak(lambda: _triple_passing_files_on(OLD, NEW, make))
+    # The inputs are 10 KiB; the driver's file buffers are 1 MiB each.
+    assert peak < 256 * 1024
+
+
+def test_small_input_read_from_where_the_file_is_and_left_at_its_end():
+    f = io.BytesIO(b"junk" + OLD)
+    f.seek(4)
+    assert librsync.signature(f).read() == _sig()
+    assert f.tell() == 4 + len(OLD)
+    s = io.BytesIO(b"xx" + _sig())
+    s.seek(2)
+    assert librsync.load_signature(s).block_len == librsync.load_signature(_sig()).block_len
+    assert s.tell() == s.getbuffer().nbytes
+
+
+def test_large_file_object_input_is_still_streamed():
+    from librsync import _files
+
+    big = bytes(range(256)) * (_files.SMALL_INPUT // 256 + 64)
+    got = librsync.signature(io.BytesIO(big)).read()
+    assert got == librsync.signature(big).read()
+    assert _peak(lambda: librsync.signature(io.BytesIO(big)).read()) < 3 * len(big)
+
+
+def test_write_only_file_input_is_refused_as_before(tmp_path):
+    with open(tmp_path / "w", "wb") as f:
+        with pytest.raises(io.UnsupportedOperation):
+            librsync.signature(f)
