@@ -187,10 +187,13 @@ def test_import_librsync_loads_no_module_a_small_call_does_not_need():
     # for librsync's rare log lines) and concurrent.futures (~1.5 ms, for
     # threads=N) are imported when first used.  Modules the interpreter's
     # own start already loaded (site may) are not librsync's cost.
-    out = _fresh("import sys\n"
+    # Outputs given (a default output needs tempfile: the next test).
+    out = _fresh("import io, sys\n"
                  "before = set(sys.modules)\n"
                  "import librsync\n"
-                 "librsync.patch(b'old', librsync.delta(b'new', librsync.signature(b'old')))\n"
+                 "sig = librsync.signature(b'old', io.BytesIO())\n"
+                 "librsync.patch(b'old', librsync.delta(b'new', sig, io.BytesIO()), "
+                 "io.BytesIO())\n"
                  "print(sorted(set(sys.modules) - before))\n"
                  "librsync.debug(7)\n"
                  "librsync.signature(b'x' * 100_000, threads=2)\n"
