@@ -302,7 +302,9 @@ int lrs_check_blake2(const uint8_t *in, size_t len, uint8_t *out)
         if (lrs_blake2b_name(i) && lrs_blake2b_supported(i)
             && lrs_blake2b_digest(i, in, len, out) == 0)
             chosen = i;
-    return lrs_blake2b_select(chosen) + lrs_blake2b_selected();
+    /* The module selects cpuid's choice once every build checked out. */
+    return lrs_blake2b_select(chosen >= 0 ? lrs_blake2b_preferred() : 0)
+        + lrs_blake2b_selected();
 }
 /* One call of a job over all of in, at the end of the input. */
 static int lrs_check_run(lrs_job *job, const unsigned char *in, size_t len,
