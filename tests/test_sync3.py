@@ -15,6 +15,7 @@ import pytest
 
 import librsync
 from librsync import sync as S
+from librsync import tree
 from librsync.sync import _receiver, _wire as W
 
 from test_tree import snapshot  # what a sync promises to copy, compared
@@ -455,3 +456,55 @@ def test_xxh3_128_matches_the_reference(data, want):
     for i in range(0, len(data), 70_001):
         h.update(view[i:i + 70_001])
     assert h.digest().hex() == want
+
+
+def test_every_other_message_a_sender_can_send_is_checked(tmp_path):
+    dst = tmp_path / "dst"
+    head = _hello() + _listing(0, [])
+    skip = bytearray()
+    W.put_uvarint(skip, 3)
+    with pytest.raises(librsync.CorruptDataError, match="not requested"):
+        _receive_from(dst, head + _msg(W.SKIP, bytes(skip) + b"gone"))
+    with pytest.raises(librsync.CorruptDataError, match="before its file list"):
+        _receive_from(dst, head + _msg(W.DONE, b"\0"))
+    with pytest.raises(S.PeerError, match="the sender stopped: disk on fire"):
+        _receive_from(dst, head + _msg(W.ERROR, b"disk on fire"))
+    with pytest.raises(librsync.CorruptDataError, match="after the end of the file list"):
+        _receive_from(dst, head + _list_end(1, 0) + _listing(0, []))
+
+
+def test_every_other_message_a_receiver_can_send_is_checked(tmp_path):
+    src = tmp_path / "src"
+    put(src / "a", b"data")
+    ack = bytearray()
+    W.put_uvarint(ack, 9)
+    with pytest.raises(librsync.CorruptDataError, match="acknowledgement of directory 9"):
+        S.send(src, io.BytesIO(_hello() + _msg(W.ACK, bytes(ack))), io.BytesIO())
+    with pytest.raises(S.PeerError, match="the receiver stopped: no room"):
+        S.send(src, io.BytesIO(_hello() + _msg(W.ERROR, b"no room")), io.BytesIO())
+    with pytest.raises(librsync.CorruptDataError, match="message from the receiver"):
+        S.send(src, io.BytesIO(_hello() + _msg(W.CHUNK, b"x")), io.BytesIO())
+
+
+def test_a_directory_swapped_for_a_symlink_is_not_entered_again(tmp_path):
+    """The receiver reopens directories from their parents without following
+    links: one replaced by a symlink between its listing and a file's data
+    is refused, and nothing lands outside."""
+    from librsync.sync._receiver import _DirCache, _DirInfo
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    dst = tmp_path / "dst"
+    (dst / "sub").mkdir(parents=True)
+    root = tree._Dir.root(str(dst), False, tree._DIR_FDS)
+    try:
+        dirs = {0: _DirInfo(-1, "", 0, 0, 0, 0, True), 1: _DirInfo(0, "sub", 0o755, 0, 1, 0, True)}
+        (dst / "sub").rmdir()
+        os.symlink(outside, dst / "sub")
+        cache = _DirCache(dirs, root)
+        with pytest.raises(tree.UnsafePathError, match="symlink"):
+            cache.get(1)
+        cache.close()
+    finally:
+        root.close()
+    assert os.listdir(outside) == []

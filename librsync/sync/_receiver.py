@@ -19,8 +19,8 @@ outside the destination.
 
 from __future__ import annotations
 
+import errno
 import logging
-import math
 import os
 import queue
 import stat
@@ -128,7 +128,7 @@ class _DirCache:
             fd = os.open(info.name, os.O_RDONLY | _tree._O_DIRECTORY | _tree._O_NOFOLLOW
                          | _tree._O_CLOEXEC, dir_fd=parent.fd)
         except OSError as e:
-            if e.errno in (getattr(os, "ELOOP", -1), 20):  # ELOOP, ENOTDIR
+            if e.errno in (errno.ELOOP, errno.ENOTDIR):
                 raise _tree.UnsafePathError(f"{rel!r} turned into a symlink or file in the "
                                             "destination while it was synced") from None
             raise
@@ -681,11 +681,9 @@ class Receiver:
             cache.close()
 
 
-def _block_len(size: int) -> int:
-    """librsync's recommended block length for a file of ``size`` bytes."""
-    if size <= 256 * 256:
-        return 256
-    return max(256, math.isqrt(size) & ~127)
+#: librsync's recommended block length for a file of a given size (the
+#: one rule, tree's).
+_block_len = _tree._signature_block_len
 
 
 class _DataReader:
